@@ -1,0 +1,33 @@
+"""Shared fixtures: where the real data is, and a skip when it is absent."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def real_data_root() -> Path | None:
+    """``$WORKBENCH_DATA`` or ``../shared/data`` beside the project, if it exists."""
+    for candidate in (os.environ.get("WORKBENCH_DATA"), REPO.parent / "shared" / "data"):
+        if candidate and Path(candidate).is_dir():
+            return Path(candidate)
+    return None
+
+
+@pytest.fixture
+def data_root() -> Path:
+    root = real_data_root()
+    if root is None:
+        pytest.skip("real data not found: set WORKBENCH_DATA or place the datasets in ../shared/data")
+    return root
+
+
+def require(root: Path, relative: str) -> Path:
+    """``root / relative``, or skip naming the missing path."""
+    path = root / relative
+    if not path.exists():
+        pytest.skip(f"{path} is absent (see data/README.md for the layout and `workbench data fetch`)")
+    return path

@@ -1,0 +1,2 @@
+"""contrastive losses; see workbench/losses/__init__.py."""
+__all__: list[str] = []

@@ -1,0 +1,2 @@
+"""discrepancy losses; see workbench/losses/__init__.py."""
+__all__: list[str] = []

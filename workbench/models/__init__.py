@@ -1,0 +1,10 @@
+"""Backbones (featurizers) and heads. Backbones register by name in ``BACKBONES``.
+
+A backbone is built as ``BACKBONES.create(name, input_channels=C, seq_len=T, **options)``,
+maps ``x: [B, C, T]`` to features ``[B, D]`` and exposes ``out_dim = D``.
+"""
+from workbench.registry import Registry
+
+BACKBONES: Registry = Registry("backbone", package="workbench.models")
+
+__all__ = ["BACKBONES"]
