@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
-import tempfile
 import time
 from dataclasses import asdict
 from pathlib import Path
@@ -19,6 +18,7 @@ from typing import Any
 
 import torch
 
+from workbench.io import atomic_path
 from workbench.train import Run, RunConfig
 
 _SCHEMA = """
@@ -56,15 +56,8 @@ class ResultsStore:
     def put(self, run: Run) -> None:
         """Store a finished run (checkpoint first, atomically; then the row)."""
         if run.state_dict is not None:
-            self.checkpoints.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=self.checkpoints, suffix=".tmp")
-            os.close(fd)
-            try:
+            with atomic_path(self.checkpoint_path(run.run_id)) as tmp:
                 torch.save(run.state_dict, tmp)
-                os.replace(tmp, self.checkpoint_path(run.run_id))
-            finally:
-                if os.path.exists(tmp):
-                    os.unlink(tmp)
         c = run.config
         row = (run.run_id, c.method, c.dataset, c.source, c.target, c.scenario_list, c.seed, c.steps,
                c.selection, c.split_protocol, c.normalization, json.dumps(asdict(c), default=str),
