@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import pickle
 import re
+import warnings
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -48,9 +49,15 @@ def _allowed_globals() -> list:
     return allowed
 
 
-def _refused_global(message: str) -> str:
+def _refusal_reason(message: str) -> str:
+    """What the restricted unpickler refused, from torch's error message."""
     found = re.search(r"GLOBAL ([\w.]+)", message) or re.search(r"got <class '([\w.]+)'>", message)
-    return found.group(1) if found else message.strip().splitlines()[-1][:200]
+    if found:
+        return f"it asks for {found.group(1)!r}, which is not a numpy array, dtype or tensor"
+    found = re.search(r"Unsupported operand (\d+)", message)
+    if found:
+        return f"it uses pickle instruction {found.group(1)}, which array files never need"
+    return "it holds objects other than numpy arrays, dtypes or tensors"
 
 
 def load_pt(path: Path) -> dict[str, Any]:
@@ -62,14 +69,14 @@ def load_pt(path: Path) -> dict[str, Any]:
 
     path = Path(path)
     try:
-        with torch.serialization.safe_globals(_allowed_globals()):
+        with torch.serialization.safe_globals(_allowed_globals()), warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)  # torch's note on the pickle protocol
             obj = torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as error:
         raise DataError(
-            f"{path}: refused to load: the pickle asks for {_refused_global(str(error))!r}, which is "
-            "not a numpy array, dtype or tensor (an AdaTime file holds only {'samples', 'labels'} "
-            "arrays); the file is corrupt or crafted. Re-download it with `workbench data fetch`"
-        ) from None
+            f"{path}: refused to load: {_refusal_reason(str(error))} (an AdaTime file holds only "
+            "{'samples', 'labels'} arrays); the file is corrupt or crafted. Nothing in it was run; "
+            "re-download it with `workbench data fetch`") from None
     except (RuntimeError, EOFError, zipfile.BadZipFile, ValueError) as error:
         raise DataError(f"{path}: not a readable torch.save file ({error}); re-download it "
                         "with `workbench data fetch`") from None
@@ -87,11 +94,16 @@ def _to_numpy(value: Any, path: Path, key: str) -> Any:
     return value
 
 
-def to_channels_first(samples: np.ndarray, num_channels: int, where: str) -> np.ndarray:
+def to_channels_first(samples: np.ndarray, num_channels: int | None, where: str) -> np.ndarray:
     """``[N, C, T]`` or ``[N, T, C]`` (or ``[N, T]`` when ``C == 1``) -> ``[N, C, T]``.
 
-    The layout is decided by which axis equals the dataset's known channel count.
+    The layout is decided by which axis equals the dataset's known channel count; with
+    ``num_channels=None`` (a dataset whose channel count is not fixed) files must be ``[N, C, T]``.
     """
+    if num_channels is None:
+        if samples.ndim != 3:
+            raise DataError(f"{where}: samples have shape {samples.shape}; expected [N, C, T]")
+        return samples
     if samples.ndim == 2 and num_channels == 1:
         return samples[:, None, :]                                   # [N, T] -> [N, 1, T]
     if samples.ndim != 3:
@@ -164,7 +176,8 @@ def cluda_split(test: Domain, seed: int = CLUDA_SPLIT_SEED) -> tuple[Domain, Dom
 class AdaTimeDataset(Dataset):
     """A dataset stored in AdaTime's format under ``root/uda/<name>`` (or ``root/<name>``)."""
 
-    num_channels: int = 0
+    #: the known channel count (decides channels-first vs -last); None: files are [N, C, T]
+    num_channels: int | None = None
     seq_len: int | None = None
     sampling_rate: float | None = None
     channel_names: list[str] | None = None
