@@ -8,7 +8,7 @@ import sys
 import numpy as np
 import pytest
 
-from conftest import REPO, require
+from tests.conftest import REPO, require
 from workbench.cli import main
 from workbench.data import Scenario, get_dataset, load_pair
 from workbench.data.adatime import load_pt
