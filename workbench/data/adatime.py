@@ -270,6 +270,8 @@ class WISDM(AdaTimeDataset):
     num_channels = 3
     seq_len = 128
     sampling_rate = 20.0
+    # x, y, z in the raw file's column order (AdaTime's files are z-scored per channel, so the
+    # order cannot be checked from gravity as for HAR).
     channel_names = ["acc_x", "acc_y", "acc_z"]
     class_names = ["walk", "jog", "sit", "stand", "upstairs", "downstairs"]
     fetch_name = "WISDM"

@@ -91,6 +91,6 @@ class HHAR(CludaDataset):
     num_channels = 3
     seq_len = 128
     sampling_rate = 50.0
-    channel_names = ["acc_x", "acc_y", "acc_z"]
+    channel_names = ["acc_x", "acc_y", "acc_z"]  # raw column order; files are z-scored per channel
     class_names = ["bike", "sit", "stand", "walk", "stairs_up", "stairs_down"]
     fetch_name = "HHAR"
