@@ -100,3 +100,14 @@ def test_load_pair_har_15_19_normalisations(data_root, protocol):
             np.testing.assert_allclose(domain.x.mean(axis=(0, 2)), 0, atol=1e-4)
             np.testing.assert_allclose(domain.x.std(axis=(0, 2)), 1, atol=1e-3)
     assert own.normalization == "per_domain" and src.split_protocol == protocol
+
+
+@pytest.mark.parametrize("name, source, target", [("HHAR", "0", "2"), ("WISDM", "12", "19")])
+@pytest.mark.parametrize("protocol", ["cluda", "adatime"])
+def test_load_pair_hhar_wisdm(data_root, name, source, target, protocol):
+    require(data_root, f"uda/{name}")
+    pair = load_pair(Scenario(name, source, target, "logora"), data_root, protocol)
+    assert pair.num_channels == 3 and pair.seq_len == 128 and pair.num_classes == 6
+    assert (pair.target.val is not None) == (protocol == "cluda")
+    raw = get_dataset(name).splits(target, data_root, "cluda")
+    assert len(pair.target.test) == len(raw.test) + (len(raw.val) if protocol == "adatime" else 0)
