@@ -26,6 +26,18 @@ def cmd_data_info(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_data_fetch(args: argparse.Namespace) -> int:
+    from workbench.data import resolve_root
+    from workbench.data.download import MANIFEST_NAME, fetch
+    root = resolve_root(args.root)
+    paths = fetch(args.name, root, server=args.server, progress=not args.json)
+    payload = {"name": args.name, "root": str(root), "manifest": str(root / MANIFEST_NAME),
+               "files": [str(p) for p in paths]}
+    lines = [f"{args.name}: {len(paths)} files under {root} (sha256 in {root / MANIFEST_NAME})"]
+    _emit(payload, args.json, lines)
+    return 0
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     from workbench.results import ResultsStore
     from workbench.train import RunConfig, fit
@@ -58,6 +70,14 @@ def build_parser() -> argparse.ArgumentParser:
     info.add_argument("--split-protocol", default="adatime", choices=["adatime", "cluda"])
     info.add_argument("--json", action="store_true")
     info.set_defaults(func=cmd_data_info)
+    fetch = data.add_parser("fetch", help="download a dataset (HAR, HHAR, WISDM, EEG from AdaTime's "
+                            "Dataverse; ucr:<Name> from the UCR archive), sha256-checked, resumable")
+    fetch.add_argument("name", help="HAR, HHAR, WISDM, EEG, or ucr:<Name> (e.g. ucr:GunPoint)")
+    fetch.add_argument("--root", default=None, help="data root (default $WORKBENCH_DATA or ./data)")
+    fetch.add_argument("--server", default=None, help="base URL of the Dataverse (default "
+                       "https://researchdata.ntu.edu.sg) or UCR server (default https://timeseriesclassification.com)")
+    fetch.add_argument("--json", action="store_true")
+    fetch.set_defaults(func=cmd_data_fetch)
 
     run = commands.add_parser("run", help="train one method on one scenario (or find it in the store)")
     run.add_argument("--method", required=True)
