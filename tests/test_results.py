@@ -35,13 +35,13 @@ def test_concurrent_writers_each_add_one_row(tmp_path):
     path = tmp_path / "r.sqlite"
     ResultsStore(path)
     ctx = mp.get_context("spawn")
-    procs = [ctx.Process(target=_writer, args=(path, seed % 3)) for seed in range(6)]
+    procs = [ctx.Process(target=_writer, args=(path, seed % 2)) for seed in range(4)]
     for p in procs:
         p.start()
     for p in procs:
-        p.join(120)
+        p.join(900)
         assert p.exitcode == 0
-    assert len(ResultsStore(path)) == 3  # seeds 0,1,2, each written twice: one row each
+    assert len(ResultsStore(path)) == 2  # seeds 0 and 1, each written twice: one row each
 
 
 def test_killed_writer_leaves_no_half_row(tmp_path):
