@@ -59,6 +59,27 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_sweep(args: argparse.Namespace) -> int:
+    from workbench.experiments import resolve_pairs
+    from workbench.results import ResultsStore
+    from workbench.sweep import plan, sweep
+    pairs = [p.split(":") for p in args.pairs] if args.pairs else None
+    scenarios = resolve_pairs(args.dataset, args.list, pairs, args.max_pairs)
+    configs = plan(args.methods, scenarios, args.seeds, preset=args.preset, steps=args.steps, root=args.root)
+    ids = sweep(configs, store=args.store, root=args.root, executor=args.executor, workers=args.workers,
+                address=args.address, device=args.device, progress=not args.json)
+    rows = ResultsStore(args.store).table()
+    rows = rows[rows["run_id"].isin(ids)]
+    payload = {"runs": len(ids), "store": args.store,
+               "results": rows[["run_id", "method", "source", "target", "seed", "target_test_acc",
+                                "target_test_f1", "seconds"]].to_dict("records")}
+    lines = [f"{len(ids)} runs in {args.store}"] + [
+        f"  {r['method']:>10} {r['source']}→{r['target']} seed {r['seed']}: target acc {r['target_test_acc']:.4f}"
+        for r in payload["results"]]
+    _emit(payload, args.json, lines)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="workbench", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -98,6 +119,24 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--device", default="cpu")
     run.add_argument("--json", action="store_true")
     run.set_defaults(func=cmd_run)
+
+    sw = commands.add_parser("sweep", help="methods x pairs x seeds under a preset; resumable")
+    sw.add_argument("--methods", nargs="+", required=True)
+    sw.add_argument("--dataset", required=True)
+    sw.add_argument("--list", default="logora", help="published scenario list (logora, adatime, raincoat, synthetic)")
+    sw.add_argument("--pairs", nargs="*", help="explicit pairs SOURCE:TARGET instead of the list")
+    sw.add_argument("--max-pairs", type=int, default=None)
+    sw.add_argument("--seeds", nargs="+", type=int, default=[0])
+    sw.add_argument("--preset", default="logora", choices=["logora", "adatime"])
+    sw.add_argument("--steps", type=int, default=None, help="steps per run (default: the preset's)")
+    sw.add_argument("--root", default=None)
+    sw.add_argument("--store", default="runs/results.sqlite")
+    sw.add_argument("--executor", default="local", choices=["local", "ray"])
+    sw.add_argument("--workers", type=int, default=1)
+    sw.add_argument("--address", default=None, help="Ray cluster address (executor ray)")
+    sw.add_argument("--device", default="cpu")
+    sw.add_argument("--json", action="store_true")
+    sw.set_defaults(func=cmd_sweep)
     return parser
 
 
