@@ -50,11 +50,15 @@ def run_table2(dataset: str = "synthetic", scenario_list: str = "synthetic", pai
                seeds=(0,), steps: int | None = None, data_root=None, store: str = "runs/table2.sqlite",
                executor: str = "local", workers: int = 1, address: str | None = None, device: str = "cpu",
                proposed: str = "LogoRA", progress: bool = True) -> Table2Result:
-    """Run (or find in the store) every method on every pair and seed; build Table II."""
+    """Run (or find in the store) every method on every pair and seed; build Table II.
+
+    Prints the banner (synthetic or real data, number of runs, protocol) before training.
+    """
     methods = list(methods or ALGORITHMS.names())
     scenarios = resolve_pairs(dataset, scenario_list, pairs, max_pairs)
     configs = plan(methods, scenarios, list(seeds), preset=preset, steps=steps, root=data_root)
     text = banner(dataset, preset, len(configs), steps)
+    print(text, flush=True)
     start = time.perf_counter()
     ids = sweep(configs, store=store, root=data_root, executor=executor, workers=workers,
                 address=address, device=device, progress=progress)
