@@ -118,3 +118,17 @@ def test_dann_differs_from_erm_and_uses_target():
     assert erm.run_id != dann.run_id
     assert "domain" in dann.history[-1] and "domain" not in erm.history[-1]
     assert all(torch.isfinite(v).all() for v in dann.state_dict.values() if v.is_floating_point())
+
+
+def test_run_id_follows_the_data_passed_in(tmp_path):
+    from workbench.results import ResultsStore
+    store = ResultsStore(tmp_path / "r.sqlite")
+    config = RunConfig("ERM", "synthetic", "0", "1", steps=5, eval_every=5)
+    pair = load_pair(config.scenario)
+    changed = Splits(train=pair.source.train.with_x(pair.source.train.x * 2), val=pair.source.val,
+                     test=pair.source.test)
+    other = type(pair)(pair.scenario, changed, pair.target, pair.normalization, pair.split_protocol)
+    a = fit(config, pair=pair, store=store, progress=False)
+    b = fit(config, pair=other, store=store, progress=False)
+    assert a.run_id != b.run_id and not b.from_store
+    assert fit(config, pair=pair, store=store, progress=False).from_store

@@ -75,6 +75,17 @@ def run_id(config: RunConfig, data_version: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
+def pair_digest(pair: PairData) -> str:
+    """A short hash of every array of a loaded pair (tens of ms for the UDA datasets)."""
+    digest = hashlib.sha256()
+    for splits in (pair.source, pair.target):
+        for name, domain in splits.items():
+            digest.update(name.encode())
+            digest.update(np.ascontiguousarray(domain.x).data)
+            digest.update(np.ascontiguousarray(domain.y).data)
+    return digest.hexdigest()[:12]
+
+
 @dataclass
 class Run:
     """The outcome of one run: config, metrics, per-evaluation history, provenance."""
@@ -170,6 +181,8 @@ def fit(config: RunConfig, root=None, store=None, device: str = "cpu", pair: Pai
     config.check()
     root = resolve_root(root)
     data_version = get_dataset(config.dataset).data_version(root)
+    if pair is not None:  # data passed in may differ from the registered files: key it by content
+        data_version = f"{data_version}+pair-{pair_digest(pair)}"
     rid = run_id(config, data_version)
     if store is not None and (stored := store.get(rid)) is not None:
         return stored
