@@ -56,21 +56,29 @@ def umap_2d(features: np.ndarray, seed: int = 0, n_neighbors: int = 15, min_dist
     import umap
 
     reducer = umap.UMAP(n_components=2, n_neighbors=min(n_neighbors, len(features) - 1),
-                        min_dist=min_dist, random_state=seed)
+                        min_dist=min_dist, random_state=seed, n_jobs=1)
     return reducer.fit_transform(features)
 
 
 def embed(features: np.ndarray, projection: str = "tsne", seed: int = 0, pca_dims: int = 50,
-          **params: Any) -> np.ndarray:
-    """``features: [N, D] -> [N, 2]``: PCA to ``min(pca_dims, D)`` dimensions, then ``projection``."""
+          threads: int | None = 1, **params: Any) -> np.ndarray:
+    """``features: [N, D] -> [N, 2]``: PCA to ``min(pca_dims, D)`` dimensions, then ``projection``.
+
+    ``threads``: BLAS/OpenMP threads (``None``: the libraries' default, all cores). One by
+    default: maps of a few thousand points gain little from threads, and on a loaded 2-core
+    machine OpenMP oversubscription made sklearn's t-SNE ~15x slower (measured, 120 points).
+    """
+    from threadpoolctl import threadpool_limits
+
     if features.ndim != 2 or len(features) < 4:
         raise ValueError(f"need features [N >= 4, D] to embed, got shape {features.shape}")
     if not np.isfinite(features).all():
         raise ValueError("features contain NaN or inf; the model diverged (check its losses) "
                          "or the inputs were not normalised")
     project = PROJECTIONS.get(projection)
-    reduced = pca_reduce(features, pca_dims, seed) if projection != "pca" else features
-    return np.asarray(project(reduced, seed=seed, **params), dtype=np.float32)   # [N, 2]
+    with threadpool_limits(limits=threads):
+        reduced = pca_reduce(features, pca_dims, seed) if projection != "pca" else features
+        return np.asarray(project(reduced, seed=seed, **params), dtype=np.float32)   # [N, 2]
 
 
 def cache_key(feature_set, projection: str, seed: int, pca_dims: int, params: dict[str, Any]) -> str:
@@ -104,7 +112,8 @@ def _write_npz(path: Path, **arrays: np.ndarray) -> None:
 
 
 def embed_features(feature_set, projection: str = "tsne", seed: int = 0, pca_dims: int = 50,
-                   cache_dir: str | os.PathLike | None = None, **params: Any) -> np.ndarray:
+                   cache_dir: str | os.PathLike | None = None, threads: int | None = 1,
+                   **params: Any) -> np.ndarray:
     """The 2-D map ``[N, 2]`` of a ``FeatureSet``, read from / written to ``cache_dir`` when given."""
     path = None
     if cache_dir is not None:
@@ -112,7 +121,7 @@ def embed_features(feature_set, projection: str = "tsne", seed: int = 0, pca_dim
         if path.exists():
             with np.load(path, allow_pickle=False) as stored:
                 return stored["embedding"]
-    embedding = embed(feature_set.features, projection, seed, pca_dims, **params)
+    embedding = embed(feature_set.features, projection, seed, pca_dims, threads, **params)
     if path is not None:
         _write_npz(path, embedding=embedding, labels=feature_set.labels, domain=feature_set.domain)
     return embedding

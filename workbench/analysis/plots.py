@@ -236,3 +236,33 @@ def heatmap_plotly(matrix: np.ndarray, row_labels: Sequence | None = None, col_l
                                hovertemplate=f"{ylabel}: %{{y}}<br>{xlabel}: %{{x}}<br>value: %{{z:.4g}}<extra></extra>"))
     fig.update_layout(title=title, xaxis_title=xlabel, yaxis_title=ylabel, yaxis_autorange="reversed")
     return fig
+
+
+def attention_matrices(attention, sample: int = 0) -> dict[str, np.ndarray]:
+    """2-D matrices of one sample from what an ``attention(x)`` call returned.
+
+    Accepts a tensor/array ``[B, Tq, Tk]`` or ``[B, H, Tq, Tk]`` (heads averaged), or a dict /
+    list of them (e.g. one per local-encoder scale, LogoRA Fig 7).
+    """
+    if isinstance(attention, dict):
+        items = list(attention.items())
+    elif isinstance(attention, (list, tuple)):
+        items = [(f"map {i}", a) for i, a in enumerate(attention)]
+    else:
+        items = [("attention", attention)]
+    out = {}
+    for name, value in items:
+        array = value.detach().cpu().numpy() if hasattr(value, "detach") else np.asarray(value)
+        array = array[sample] if array.ndim >= 3 else array
+        out[str(name)] = array.mean(0) if array.ndim == 3 else array   # [H, Tq, Tk] -> [Tq, Tk]
+    return out
+
+
+def attention_figure(attention, sample: int = 0, xlabel: str = "key position",
+                     ylabel: str = "query position") -> Figure:
+    """Heatmaps of one sample's attention maps side by side (uses ``heatmap``)."""
+    matrices = attention_matrices(attention, sample)
+    fig = Figure(figsize=(4.2 * len(matrices), 3.6), layout="constrained")
+    for ax, (name, matrix) in zip(np.atleast_1d(fig.subplots(1, len(matrices))), matrices.items()):
+        heatmap(matrix, title=name, xlabel=xlabel, ylabel=ylabel, annotate=False, ax=ax)
+    return fig
