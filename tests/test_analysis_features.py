@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from analysis_support import tiny_store
+from analysis_support import one_thread, tiny_store  # noqa: F401
 from workbench.analysis.features import FeatureSet, algorithm_features, load_run, raw_features, run_features
 from workbench.data.datasets import load_pair
 from workbench.data.domain import DataError, Scenario
@@ -12,7 +12,7 @@ from workbench.train import load_algorithm, predict_domain
 
 
 @pytest.fixture(scope="module")
-def trained(tmp_path_factory):
+def trained(tmp_path_factory, one_thread):
     return tiny_store(tmp_path_factory.mktemp("features"))
 
 

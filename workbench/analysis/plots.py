@@ -165,7 +165,7 @@ def sensitivity_figure(frame, metric: str = "target_test_acc", title: str = "") 
     for ax, name in zip(axes, names):
         stats = frame[frame["hparam"] == name].groupby("value")[metric].agg(["mean", "std"]).fillna(0.0)
         values = stats.index.to_numpy(dtype=float)
-        ax.errorbar(values, stats["mean"], yerr=stats["std"], marker="o", capsize=3)
+        ax.errorbar(values, stats["mean"].to_numpy(float), yerr=stats["std"].to_numpy(float), marker="o", capsize=3)
         if (values > 0).all() and values.max() / values.min() >= 20:
             ax.set_xscale("log")
         ax.set(xlabel=name, title=name)

@@ -53,7 +53,9 @@ class MapExplorer:
         return [r for r in self.rows if r["dataset"] == dataset and (pair is None or _pair_label(r) == pair)]
 
     def _on_dataset(self, *_: Any) -> None:
-        self.pair.options = sorted({_pair_label(r) for r in self._rows_for(self.dataset.value)})
+        options = sorted({_pair_label(r) for r in self._rows_for(self.dataset.value)})
+        self.pair.options = options
+        self.pair.value = options[0] if options else None   # also fires _on_pair when it changes
         self._on_pair()
 
     def _on_pair(self, *_: Any) -> None:
