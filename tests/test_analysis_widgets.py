@@ -29,8 +29,9 @@ def test_explorer_choices_and_maps(trained):
     assert all("class: " in t.hovertemplate and "domain: " in t.hovertemplate for t in fig.data)
     static = explorer.static_figure()
     assert [ax.get_title().split("\n")[0] for ax in static.axes if ax.get_visible()] == ["raw inputs", "DANN"]
-    explorer.refresh()                                 # draws into the Output widget without error
-    assert len(explorer.output.outputs) == 2            # the plotly figure and the numbers table
+    explorer.projection.value = "tsne"
+    explorer.refresh()                                  # what the button does: redraw the selection
+    assert explorer.current.projection == "tsne" and list(explorer.current.feature_sets) == ["raw inputs", "DANN"]
 
 
 def test_explorer_needs_runs(tmp_path):

@@ -34,6 +34,7 @@ class MapExplorer:
             raise ValueError(f"the results store {store.path} holds no runs; train some first "
                              "(workbench run ... or analysis.maps.train_methods)")
         self._pairs = dict(pairs or {})
+        self.current: MethodMaps | None = None   # the maps last drawn by ``refresh``
         datasets = sorted({r["dataset"] for r in self.rows})
         self.dataset = w.Dropdown(options=datasets, description="dataset")
         self.pair = w.Dropdown(description="pair")
@@ -104,7 +105,7 @@ class MapExplorer:
 
         with self.output:
             clear_output(wait=True)
-            maps = self.maps()
+            maps = self.current = self.maps()
             display(self.figure(maps))
             display(maps.numbers.round(3))
 
