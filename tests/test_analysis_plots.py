@@ -34,6 +34,7 @@ def test_embedding_figure_points_labels_legend(tmp_path):
     np.testing.assert_allclose(ax.collections[1].get_offsets(), embedding[30:])
     fig.savefig(tmp_path / "map.png")
     assert (tmp_path / "map.png").stat().st_size > 5000
+    assert fig._repr_png_().startswith(b"\x89PNG\r\n\x1a\n")          # Jupyter shows it without pyplot
 
 
 def test_embedding_panel_side_by_side(tmp_path):

@@ -36,18 +36,19 @@ def method_specs(methods) -> dict[str, dict[str, Any]]:
 
 
 def train_methods(methods, pair: PairData, base_config, store=None, device: str = "cpu",
-                  progress: bool = False) -> dict:
+                  progress: bool = False, root=None) -> dict:
     """``fit`` each method on ``pair`` with ``base_config``'s settings; ``{label: Run}``.
 
     ``base_config``: a ``RunConfig`` whose method and hparams are replaced per entry (runs
-    already in ``store`` are returned, not trained again).
+    already in ``store`` are returned, not trained again). ``root``: the data root the pair came
+    from (``fit`` reads the dataset's data version there for the run id).
     """
     from workbench.train import fit
 
     runs = {}
     for label, spec in method_specs(methods).items():
         config = replace(base_config, method=spec["method"], hparams=spec["hparams"])
-        runs[label] = fit(config, store=store, device=device, pair=pair, progress=progress)
+        runs[label] = fit(config, root=root, store=store, device=device, pair=pair, progress=progress)
     return runs
 
 

@@ -5,12 +5,14 @@
 - heatmaps of any labelled matrix (attention, Fig 7; dataset similarity; confusion matrices);
 - line plots of per-loss training curves and of accuracy against a hyper-parameter (Fig 9).
 
-Static figures are ``matplotlib.figure.Figure`` objects made without pyplot, so they need no
-backend, leak no global state and display in Jupyter as PNG; ``fig.savefig(path)`` writes them.
+Static figures are ``StaticFigure`` objects (a ``matplotlib.figure.Figure`` made without pyplot),
+so they need no backend, leak no global state, and show themselves in Jupyter as PNG (also
+under papermill, where no pyplot inline hook exists); ``fig.savefig(path)`` writes them.
 Nothing here calls ``matplotlib.use``. plotly is imported inside the interactive helpers.
 """
 from __future__ import annotations
 
+import io
 from typing import Any, Sequence
 
 import numpy as np
@@ -19,6 +21,15 @@ from matplotlib.lines import Line2D
 
 from workbench.analysis.embed import AXIS_NAMES
 from workbench.analysis.features import DOMAIN_NAMES, SOURCE, TARGET, FeatureSet
+
+class StaticFigure(Figure):
+    """A matplotlib ``Figure`` that displays itself as PNG in Jupyter, without pyplot."""
+
+    def _repr_png_(self) -> bytes:
+        buffer = io.BytesIO()
+        self.savefig(buffer, format="png", dpi=100)
+        return buffer.getvalue()
+
 
 DOMAIN_MARKERS = {SOURCE: "o", TARGET: "x"}
 PLOTLY_MARKERS = {SOURCE: "circle", TARGET: "x"}
@@ -68,7 +79,7 @@ def legend_handles(num_classes: int, class_names: Sequence[str] | None = None) -
 def embedding_figure(embedding: np.ndarray, feature_set: FeatureSet, projection: str = "tsne",
                      title: str | None = None, class_names: Sequence[str] | None = None) -> Figure:
     """One map as a static figure, with axis labels and a legend of classes and domains."""
-    fig = Figure(figsize=(5.5, 4.5), layout="constrained")
+    fig = StaticFigure(figsize=(5.5, 4.5), layout="constrained")
     ax = fig.add_subplot()
     draw_embedding(ax, embedding, feature_set, projection, title)
     ax.legend(handles=legend_handles(feature_set.num_classes, class_names), loc="center left",
@@ -88,7 +99,7 @@ def embedding_panel(maps: dict[str, tuple[np.ndarray, FeatureSet]], projection: 
         raise ValueError("embedding_panel needs at least one map")
     ncols = ncols or len(maps)
     nrows = -(-len(maps) // ncols)
-    fig = Figure(figsize=(3.6 * ncols + 1.4, 3.5 * nrows), layout="constrained")
+    fig = StaticFigure(figsize=(3.6 * ncols + 1.4, 3.5 * nrows), layout="constrained")
     axes = fig.subplots(nrows, ncols, squeeze=False).ravel()
     for ax, (title, (embedding, feature_set)) in zip(axes, maps.items()):
         extra = (subtitles or {}).get(title)
@@ -110,7 +121,7 @@ def heatmap(matrix: np.ndarray, row_labels: Sequence | None = None, col_labels: 
     matrix = np.asarray(matrix, dtype=float)
     if matrix.ndim != 2:
         raise ValueError(f"heatmap needs a 2-D matrix, got shape {matrix.shape}")
-    fig = ax.figure if ax is not None else Figure(figsize=(1.0 + 0.45 * matrix.shape[1], 0.8 + 0.4 * matrix.shape[0]),
+    fig = ax.figure if ax is not None else StaticFigure(figsize=(1.0 + 0.45 * matrix.shape[1], 0.8 + 0.4 * matrix.shape[0]),
                                                   layout="constrained")
     ax = ax if ax is not None else fig.add_subplot()
     image = ax.imshow(matrix, cmap=cmap, aspect="auto")
@@ -141,7 +152,7 @@ def training_curves(history: list[dict[str, Any]], losses: Sequence[str] | None 
     keys = sorted({k for r in history for k in r})
     accuracy_keys = [k for k in keys if k.endswith("_acc")]
     loss_keys = list(losses) if losses is not None else [k for k in keys if k != "step" and k not in accuracy_keys]
-    fig = Figure(figsize=(10, 3.6), layout="constrained")
+    fig = StaticFigure(figsize=(10, 3.6), layout="constrained")
     ax_loss, ax_acc = fig.subplots(1, 2)
     for ax, names, ylabel in ((ax_loss, loss_keys, "loss"), (ax_acc, accuracy_keys, "accuracy")):
         for name in names:
@@ -160,7 +171,7 @@ def sensitivity_figure(frame, metric: str = "target_test_acc", title: str = "") 
     ``frame``: ``sensitivity_sweep``'s DataFrame (columns ``hparam``, ``value``, ``seed``, ``metric``).
     """
     names = list(dict.fromkeys(frame["hparam"]))
-    fig = Figure(figsize=(3.4 * len(names), 3.2), layout="constrained")
+    fig = StaticFigure(figsize=(3.4 * len(names), 3.2), layout="constrained")
     axes = np.atleast_1d(fig.subplots(1, len(names), sharey=True))
     for ax, name in zip(axes, names):
         stats = frame[frame["hparam"] == name].groupby("value")[metric].agg(["mean", "std"]).fillna(0.0)
@@ -262,7 +273,7 @@ def attention_figure(attention, sample: int = 0, xlabel: str = "key position",
                      ylabel: str = "query position") -> Figure:
     """Heatmaps of one sample's attention maps side by side (uses ``heatmap``)."""
     matrices = attention_matrices(attention, sample)
-    fig = Figure(figsize=(4.2 * len(matrices), 3.6), layout="constrained")
+    fig = StaticFigure(figsize=(4.2 * len(matrices), 3.6), layout="constrained")
     for ax, (name, matrix) in zip(np.atleast_1d(fig.subplots(1, len(matrices))), matrices.items()):
         heatmap(matrix, title=name, xlabel=xlabel, ylabel=ylabel, annotate=False, ax=ax)
     return fig
