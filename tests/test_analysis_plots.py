@@ -99,8 +99,8 @@ def test_training_curves_and_sensitivity():
     with pytest.raises(ValueError, match="no history"):
         plots.training_curves([])
 
-    frame = pd.DataFrame({"hparam": ["weight_adv"] * 4 + ["weight_center"] * 2, "value": [0.1, 0.1, 1.0, 10.0, 0.5, 1.0],
-                          "seed": [0, 1, 0, 0, 0, 0], "target_test_acc": [0.5, 0.7, 0.8, 0.6, 0.9, 0.85]})
+    frame = pd.DataFrame({"hparam": ["weight_adv"] * 4 + ["weight_center"] * 2,
+                          "value": [0.1, 0.1, 1.0, 10.0, 0.5, 1.0], "seed": [0, 1, 0, 0, 0, 0], "target_test_acc": [0.5, 0.7, 0.8, 0.6, 0.9, 0.85]})
     fig = plots.sensitivity_figure(frame)
     assert [ax.get_xlabel() for ax in fig.axes] == ["weight_adv", "weight_center"]
     assert fig.axes[0].get_ylabel() == "target test acc" and fig.axes[0].get_xscale() == "log"

@@ -95,5 +95,6 @@ def compare_methods(pair: PairData, runs: dict, projection: str = "tsne", includ
     numbers = pd.DataFrame([alignment_numbers(fs, seed) for fs in feature_sets.values()])
     metrics = {label: run.metrics for label, run in runs.items()}
     numbers["method"] = [runs[label].config.method if label in runs else "-" for label in numbers["name"]]
-    numbers["target_test_acc_run"] = [metrics.get(label, {}).get("target_test_acc", np.nan) for label in numbers["name"]]
+    numbers["target_test_acc_run"] = [metrics.get(label, {}).get("target_test_acc", np.nan)
+                                      for label in numbers["name"]]
     return MethodMaps(feature_sets, embeddings, numbers, projection)

@@ -121,9 +121,10 @@ def heatmap(matrix: np.ndarray, row_labels: Sequence | None = None, col_labels: 
     matrix = np.asarray(matrix, dtype=float)
     if matrix.ndim != 2:
         raise ValueError(f"heatmap needs a 2-D matrix, got shape {matrix.shape}")
-    fig = ax.figure if ax is not None else StaticFigure(figsize=(1.0 + 0.45 * matrix.shape[1], 0.8 + 0.4 * matrix.shape[0]),
-                                                  layout="constrained")
-    ax = ax if ax is not None else fig.add_subplot()
+    if ax is None:
+        size = (1.0 + 0.45 * matrix.shape[1], 0.8 + 0.4 * matrix.shape[0])
+        ax = StaticFigure(figsize=size, layout="constrained").add_subplot()
+    fig = ax.figure
     image = ax.imshow(matrix, cmap=cmap, aspect="auto")
     fig.colorbar(image, ax=ax, shrink=0.8)
     for labels, set_ticks, set_labels, n in ((row_labels, ax.set_yticks, ax.set_yticklabels, matrix.shape[0]),
@@ -243,8 +244,8 @@ def heatmap_plotly(matrix: np.ndarray, row_labels: Sequence | None = None, col_l
         raise ValueError(f"heatmap needs a 2-D matrix, got shape {matrix.shape}")
     rows = [str(v) for v in (row_labels if row_labels is not None else range(matrix.shape[0]))]
     cols = [str(v) for v in (col_labels if col_labels is not None else range(matrix.shape[1]))]
-    fig = go.Figure(go.Heatmap(z=matrix, x=cols, y=rows, colorscale=colorscale,
-                               hovertemplate=f"{ylabel}: %{{y}}<br>{xlabel}: %{{x}}<br>value: %{{z:.4g}}<extra></extra>"))
+    hover = f"{ylabel}: %{{y}}<br>{xlabel}: %{{x}}<br>value: %{{z:.4g}}<extra></extra>"
+    fig = go.Figure(go.Heatmap(z=matrix, x=cols, y=rows, colorscale=colorscale, hovertemplate=hover))
     fig.update_layout(title=title, xaxis_title=xlabel, yaxis_title=ylabel, yaxis_autorange="reversed")
     return fig
 
