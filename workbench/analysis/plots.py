@@ -122,16 +122,17 @@ def heatmap(matrix: np.ndarray, row_labels: Sequence | None = None, col_labels: 
     if matrix.ndim != 2:
         raise ValueError(f"heatmap needs a 2-D matrix, got shape {matrix.shape}")
     if ax is None:
-        size = (1.0 + 0.45 * matrix.shape[1], 0.8 + 0.4 * matrix.shape[0])
+        size = (2.0 + 0.5 * matrix.shape[1], 1.5 + 0.45 * matrix.shape[0])
         ax = StaticFigure(figsize=size, layout="constrained").add_subplot()
     fig = ax.figure
     image = ax.imshow(matrix, cmap=cmap, aspect="auto")
     fig.colorbar(image, ax=ax, shrink=0.8)
-    for labels, set_ticks, set_labels, n in ((row_labels, ax.set_yticks, ax.set_yticklabels, matrix.shape[0]),
-                                             (col_labels, ax.set_xticks, ax.set_xticklabels, matrix.shape[1])):
-        if labels is not None:
-            set_ticks(range(n))
-            set_labels([str(v) for v in labels], fontsize="small")
+    if row_labels is not None:
+        ax.set_yticks(range(matrix.shape[0]), [str(v) for v in row_labels], fontsize="small")
+    if col_labels is not None:
+        long = max(len(str(v)) for v in col_labels) > 3   # rotate long column labels so they do not overlap
+        ax.set_xticks(range(matrix.shape[1]), [str(v) for v in col_labels], fontsize="small",
+                      rotation=45 if long else 0, ha="right" if long else "center")
     if annotate if annotate is not None else matrix.size <= 100:
         middle = np.nanmean(matrix)
         for (i, j), value in np.ndenumerate(matrix):
