@@ -163,7 +163,7 @@ def training_curves(history: list[dict[str, Any]], losses: Sequence[str] | None 
         if names:
             ax.legend(fontsize="small")
     if title:
-        fig.suptitle(title)
+        fig.suptitle(title, fontsize="medium")
     return fig
 
 
@@ -173,7 +173,7 @@ def sensitivity_figure(frame, metric: str = "target_test_acc", title: str = "") 
     ``frame``: ``sensitivity_sweep``'s DataFrame (columns ``hparam``, ``value``, ``seed``, ``metric``).
     """
     names = list(dict.fromkeys(frame["hparam"]))
-    fig = StaticFigure(figsize=(3.4 * len(names), 3.2), layout="constrained")
+    fig = StaticFigure(figsize=(max(5.5, 3.4 * len(names)), 3.4), layout="constrained")
     axes = np.atleast_1d(fig.subplots(1, len(names), sharey=True))
     for ax, name in zip(axes, names):
         stats = frame[frame["hparam"] == name].groupby("value")[metric].agg(["mean", "std"]).fillna(0.0)
@@ -184,7 +184,7 @@ def sensitivity_figure(frame, metric: str = "target_test_acc", title: str = "") 
         ax.set(xlabel=name, title=name)
     axes[0].set_ylabel(metric.replace("_", " "))
     if title:
-        fig.suptitle(title)
+        fig.suptitle(title, fontsize="medium")
     return fig
 
 
