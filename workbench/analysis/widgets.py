@@ -1,0 +1,115 @@
+"""An ipywidgets + plotly explorer of the runs in a results store: pick dataset, pair, methods and
+projection; the maps update, and hovering a point shows the sample's class and domain.
+
+Widgets are extra: papermill and CI keep no widget state, so notebooks also draw the same maps
+as static figures (``MapExplorer.static_figure`` or ``plots.embedding_panel``).
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from workbench.analysis.maps import MethodMaps, compare_methods
+from workbench.analysis.plots import embedding_panel, embedding_panel_plotly
+
+
+def _pair_label(row: dict[str, Any]) -> str:
+    return f"{row['source']}→{row['target']}"
+
+
+class MapExplorer:
+    """Browse the runs of a ``ResultsStore`` as embedding maps.
+
+    ``pairs``: already loaded ``PairData`` keyed by ``(dataset, source, target)`` (else each pair is
+    loaded from ``root`` with the runs' split protocol and normalisation on first use).
+    """
+
+    def __init__(self, store, root=None, projections=("tsne", "umap", "pca"), max_per_domain: int = 300,
+                 seed: int = 0, include_raw: bool = True, pairs: dict | None = None):
+        import ipywidgets as w
+
+        self.store, self.root, self.seed = store, root, seed
+        self.max_per_domain, self.include_raw = max_per_domain, include_raw
+        self.rows = [r for r in store.rows()]
+        if not self.rows:
+            raise ValueError(f"the results store {store.path} holds no runs; train some first "
+                             "(workbench run ... or analysis.maps.train_methods)")
+        self._pairs = dict(pairs or {})
+        self.current: MethodMaps | None = None   # the maps last drawn by ``refresh``
+        datasets = sorted({r["dataset"] for r in self.rows})
+        self.dataset = w.Dropdown(options=datasets, description="dataset")
+        self.pair = w.Dropdown(description="pair")
+        self.methods = w.SelectMultiple(description="runs", rows=6)
+        self.projection = w.ToggleButtons(options=list(projections), description="projection")
+        self.button = w.Button(description="draw maps", button_style="primary")
+        self.output = w.Output()
+        self.dataset.observe(self._on_dataset, names="value")
+        self.pair.observe(self._on_pair, names="value")
+        self.button.on_click(lambda _: self.refresh())
+        self._on_dataset()
+        self.widget = w.VBox([w.HBox([self.dataset, self.pair, self.projection]),
+                              w.HBox([self.methods, self.button]), self.output])
+
+    # -- choices ------------------------------------------------------------------------------
+    def _rows_for(self, dataset: str, pair: str | None = None) -> list[dict[str, Any]]:
+        return [r for r in self.rows if r["dataset"] == dataset and (pair is None or _pair_label(r) == pair)]
+
+    def _on_dataset(self, *_: Any) -> None:
+        options = sorted({_pair_label(r) for r in self._rows_for(self.dataset.value)})
+        self.pair.options = options
+        self.pair.value = options[0] if options else None   # also fires _on_pair when it changes
+        self._on_pair()
+
+    def _on_pair(self, *_: Any) -> None:
+        rows = self._rows_for(self.dataset.value, self.pair.value)
+        methods = [r["method"] for r in rows]
+        options = [(r["method"] if methods.count(r["method"]) == 1 else f"{r['method']} ({r['run_id'][:6]})",
+                    r["run_id"]) for r in rows]
+        self.methods.options = options
+        self.methods.value = tuple(run_id for _, run_id in options)
+
+    def selected_runs(self) -> dict:
+        labels = {run_id: label for label, run_id in self.methods.options}
+        return {labels[run_id]: self.store.get(run_id) for run_id in self.methods.value}
+
+    def _pair_data(self, run):
+        from workbench.data.datasets import load_pair
+
+        c = run.config
+        key = (c.dataset, str(c.source), str(c.target))
+        if key not in self._pairs:
+            self._pairs[key] = load_pair(c.scenario, self.root, c.split_protocol, c.normalization)
+        return self._pairs[key]
+
+    # -- drawing ------------------------------------------------------------------------------
+    def maps(self) -> MethodMaps:
+        runs = self.selected_runs()
+        if not runs:
+            raise ValueError("no run selected; pick at least one in 'runs'")
+        pair = self._pair_data(next(iter(runs.values())))
+        return compare_methods(pair, runs, self.projection.value, self.include_raw,
+                               max_per_domain=self.max_per_domain, seed=self.seed, store=self.store)
+
+    def figure(self, maps: MethodMaps | None = None):
+        """The interactive plotly panel of the current selection."""
+        maps = maps or self.maps()
+        return embedding_panel_plotly(maps.maps(), maps.projection, subtitles=maps.subtitles())
+
+    def static_figure(self, maps: MethodMaps | None = None):
+        """The same panel as a static matplotlib figure (what papermill and CI keep)."""
+        maps = maps or self.maps()
+        title = f"{self.dataset.value} {self.pair.value}"
+        return embedding_panel(maps.maps(), maps.projection, subtitles=maps.subtitles(), suptitle=title)
+
+    def refresh(self) -> None:
+        from IPython.display import clear_output, display
+
+        with self.output:
+            clear_output(wait=True)
+            maps = self.current = self.maps()
+            display(self.figure(maps))
+            display(maps.numbers.round(3))
+
+    def _ipython_display_(self) -> None:
+        from IPython.display import display
+
+        display(self.widget)
