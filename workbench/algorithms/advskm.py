@@ -33,7 +33,7 @@ class SpectralLayer(nn.Module):
 @ALGORITHMS.register("AdvSKM")
 class AdvSKM(Algorithm):
     HPARAMS = {
-        "mmd_weight": HParam(1.0, (0.1, 0.5, 1.0), "Liu & Xue 2021, Eq. 12 (trade-off); grid our choice"),
+        "mmd_weight": HParam(1.0, (0.1, 0.5, 1.0), "our choice (Liu & Xue 2021 weigh CE and MMD; value not taken from the paper)"),
         "kernel_hidden": HParam(64, None, "our choice (AdaTime's AdvSKM uses 64-128 units)"),
     }
 

@@ -2,7 +2,7 @@
 
 The domain discriminator sees the multilinear map ``f ⊗ softmax(g(f))`` (the outer product of
 features and predictions, flattened), or its randomised version ``(R_f f) ⊙ (R_g g) / sqrt(d)``
-when ``D * K`` exceeds ``random_dim`` (Sec. 3.2). With entropy conditioning (CDAN+E, Sec. 3.3)
+when ``D * K`` exceeds ``random_dim`` (the paper's randomised multilinear conditioning). With entropy conditioning (CDAN+E)
 each sample's domain loss is weighted by ``1 + exp(-H(g))``, normalised within each domain.
 
 loss = CE(source) + domain_weight * weighted BCE(D(GRL(T(f, g))), domain)
@@ -32,8 +32,8 @@ def entropy_weights(probs: Tensor) -> Tensor:
 @ALGORITHMS.register("CDAN")
 class CDAN(Algorithm):
     HPARAMS = {
-        "domain_weight": HParam(1.0, (0.1, 0.5, 1.0), "Long et al. 2018, Eq. 7 (lambda = 1); grid AdaTime's range"),
-        "entropy_conditioning": HParam(True, None, "Long et al. 2018, Sec. 3.3 (CDAN+E)"),
+        "domain_weight": HParam(1.0, (0.1, 0.5, 1.0), "Long et al. 2018 (trade-off 1); grid our choice"),
+        "entropy_conditioning": HParam(True, None, "Long et al. 2018 (CDAN+E, entropy conditioning)"),
         "entropy_weight": HParam(0.0, (0.0, 0.01, 0.1), "AdaTime adds a target entropy term; 0 = as in the paper"),
         "random_dim": HParam(1024, None, "Long et al. 2018: randomised map above this size (they use 1024)"),
         "disc_hidden": HParam(256, None, "our choice (the paper's 1024 is for ResNet-50 features)"),
@@ -73,7 +73,7 @@ class CDAN(Algorithm):
         f_s, f_t = self.features(x_s), self.features(target)          # [Bs, D], [Bt, D]
         logits_s, logits_t = self.classifier(f_s), self.classifier(f_t)
         cls = F.cross_entropy(logits_s, y_s)
-        # CDAN conditions on the predictions; the gradient flows through both f and g (Eq. 7).
+        # CDAN conditions on the predictions; the gradient flows through both f and g.
         dom = self.domain_loss(f_s, f_t, F.softmax(logits_s, 1), F.softmax(logits_t, 1))
         ent = conditional_entropy(logits_t)
         loss = cls + self.hparams["domain_weight"] * dom + self.hparams["entropy_weight"] * ent

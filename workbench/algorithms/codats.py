@@ -21,9 +21,9 @@ from workbench.models.heads import mlp
 @ALGORITHMS.register("CoDATS")
 class CoDATS(Algorithm):
     HPARAMS = {
-        "domain_weight": HParam(1.0, (0.1, 0.5, 1.0), "Wilson et al. 2020 (weight 1); grid AdaTime's range"),
-        "disc_hidden": HParam(500, None, "Wilson et al. 2020, Sec. 4: 2 hidden layers x 500 units"),
-        "disc_dropout": HParam(0.3, None, "Wilson et al. 2020 (their code's domain classifier)"),
+        "domain_weight": HParam(1.0, (0.1, 0.5, 1.0), "our choice (weight 1, as DANN); grid our choice"),
+        "disc_hidden": HParam(500, None, "Wilson et al. 2020 (domain classifier: 2 hidden layers x 500 units)"),
+        "disc_dropout": HParam(0.3, None, "our reading of CoDATS' domain classifier"),
         "grl_schedule": HParam(True, None, "DANN's schedule (Ganin et al. 2016), which CoDATS adopts"),
     }
 

@@ -15,7 +15,7 @@ from workbench.losses import coral
 class DeepCORAL(Algorithm):
     HPARAMS = {
         "coral_weight": HParam(1.0, (0.1, 1.0, 10.0),
-                               "Sun & Saenko 2016, Sec. 3.2 (weight chosen so both losses are comparable); grid our choice"),
+                               "our choice (Sun & Saenko 2016 pick the weight so CE and CORAL are comparable at the end of training)"),
     }
 
     def update(self, source: Batch, target: Tensor | None) -> dict[str, float]:

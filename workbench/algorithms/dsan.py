@@ -4,7 +4,7 @@ loss = CE(source) + lambda(p) * lmmd_weight * LMMD(f_s, f_t; y_s, softmax(g(f_t)
 
 LMMD aligns each class's source and target features; target class weights are the
 classifier's soft predictions (pseudo-labels, treated as constants). ``lambda(p)`` ramps
-from 0 to 1 as in the paper (Sec. IV-B, the DANN schedule).
+from 0 to 1 as in the paper (the DANN schedule).
 """
 from __future__ import annotations
 
@@ -19,8 +19,8 @@ from workbench.losses import lmmd
 @ALGORITHMS.register("DSAN")
 class DSAN(Algorithm):
     HPARAMS = {
-        "lmmd_weight": HParam(1.0, (0.1, 0.5, 1.0), "Zhu et al. 2020, Eq. 9 (trade-off 1 with the ramp)"),
-        "ramp": HParam(True, None, "Zhu et al. 2020, Sec. IV-B: lambda = 2/(1+exp(-10p)) - 1"),
+        "lmmd_weight": HParam(1.0, (0.1, 0.5, 1.0), "Zhu et al. 2020 (trade-off 1 with the ramp)"),
+        "ramp": HParam(True, None, "Zhu et al. 2020: lambda = 2/(1+exp(-10p)) - 1"),
     }
 
     def update(self, source: Batch, target: Tensor | None) -> dict[str, float]:

@@ -1,7 +1,7 @@
 """HoMM (Chen et al., AAAI 2020): match higher-order (default third-order) central moments.
 
 loss = CE(source) + homm_weight * mean((M3(f_s) - M3(f_t))^2)
-       + entropy_weight * H(target predictions)   (HoMM's optional target entropy term, Sec. 3.4)
+       + entropy_weight * H(target predictions)   (HoMM's optional target-entropy term)
 
 The third-order moment tensor is never built: ``workbench.losses.homm`` uses the exact kernel
 identity, so the feature dimension needs no random sub-sampling (the paper's "group moment"
@@ -19,7 +19,7 @@ from workbench.losses import conditional_entropy, homm
 @ALGORITHMS.register("HoMM")
 class HoMM(Algorithm):
     HPARAMS = {
-        "order": HParam(3, None, "Chen et al. 2020: third order works best (Sec. 4.4)"),
+        "order": HParam(3, None, "Chen et al. 2020 (third order is their main setting)"),
         "homm_weight": HParam(1.0, (0.1, 1.0, 10.0), "our choice (the paper uses up to 1e4 on unnormalised D^3 sums)"),
         "entropy_weight": HParam(0.0, (0.0, 0.01, 0.1), "our choice; 0 = without HoMM's target entropy term"),
     }

@@ -15,8 +15,8 @@ from workbench.losses import conditional_entropy, coral, mmd
 @ALGORITHMS.register("MMDA")
 class MMDA(Algorithm):
     HPARAMS = {
-        "mmd_weight": HParam(1.0, (0.1, 1.0), "Rahman et al. 2020, Eq. 8 (equal weights); grid our choice"),
-        "coral_weight": HParam(1.0, (0.1, 1.0), "Rahman et al. 2020, Eq. 8 (equal weights); grid our choice"),
+        "mmd_weight": HParam(1.0, (0.1, 1.0), "our choice (equal weights); grid our choice"),
+        "coral_weight": HParam(1.0, (0.1, 1.0), "our choice (equal weights); grid our choice"),
         "entropy_weight": HParam(0.1, (0.01, 0.1), "our choice (AdaTime tunes it per dataset)"),
     }
 

@@ -6,7 +6,7 @@ series from the time features (a linear map) plus the inverse rFFT of the encode
 spectrum, a cosine classifier (normalised features, logits / temperature), and
 
 loss = CE(source) + recon_weight * (L1 recon(source) + L1 recon(target))
-       + sinkhorn_weight * Sinkhorn(f_s, f_t)                       ("align" stage, Alg. 1)
+       + sinkhorn_weight * Sinkhorn(f_s, f_t)                       (the "align" stage)
 
 SIMPLIFIED: RAINCOAT's "correct" stage (re-training the encoder/decoder on target
 reconstruction alone after alignment, then aligning again) and its "inference" stage
@@ -27,10 +27,10 @@ from workbench.losses import sinkhorn
 @ALGORITHMS.register("RAINCOAT")
 class RAINCOAT(Algorithm):
     HPARAMS = {
-        "backbone": HParam("tf_encoder", None, "RAINCOAT's own time-frequency encoder (He et al. 2023, Sec. 4.1)"),
+        "backbone": HParam("tf_encoder", None, "RAINCOAT's own time-frequency encoder (He et al. 2023)"),
         "backbone_options": HParam({"modes": 64}, None, "RAINCOAT's HAR configuration (64 Fourier modes)"),
-        "sinkhorn_weight": HParam(1.0, (0.1, 0.5, 1.0), "He et al. 2023, Alg. 1 (unweighted sum); grid our choice"),
-        "recon_weight": HParam(1.0, None, "He et al. 2023, Alg. 1 (unweighted sum)"),
+        "sinkhorn_weight": HParam(1.0, (0.1, 0.5, 1.0), "our reading of He et al. 2023 (unweighted sum); grid our choice"),
+        "recon_weight": HParam(1.0, None, "our reading of He et al. 2023 (unweighted sum)"),
         "sinkhorn_eps": HParam(0.05, None, "our choice (entropic blur of the Sinkhorn divergence)"),
         "temperature": HParam(0.1, None, "RAINCOAT's cosine classifier temperature (our reading of their code)"),
     }

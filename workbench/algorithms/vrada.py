@@ -26,8 +26,8 @@ class VRADA(Algorithm):
     HPARAMS = {
         "backbone": HParam("vrnn", None, "VRADA's own encoder (Purushotham et al. 2017): a VRNN"),
         "backbone_options": HParam({"hidden_dim": 32, "z_dim": 16}, None, "our choice (kept small for CPU)"),
-        "domain_weight": HParam(1.0, (0.1, 0.5, 1.0), "Purushotham et al. 2017, Eq. 5 (lambda); grid our choice"),
-        "elbo_weight": HParam(1.0, None, "Purushotham et al. 2017, Eq. 5 (ELBO enters with weight 1)"),
+        "domain_weight": HParam(1.0, (0.1, 0.5, 1.0), "our choice (weight 1); grid our choice"),
+        "elbo_weight": HParam(1.0, None, "Purushotham et al. 2017 (the ELBO enters the loss unweighted)"),
         "disc_hidden": HParam(64, None, "our choice"),
         "grl_schedule": HParam(True, None, "DANN's schedule (Ganin et al. 2016)"),
     }

@@ -57,21 +57,31 @@ class VRNN(nn.Module):
         self.out_dim = hidden_dim + z_dim
 
     def encode(self, x: Tensor) -> tuple[Tensor, Tensor, Tensor]:
-        """``x [B, C, T]`` -> (features [B, out_dim], KL per step [], reconstruction error per step [])."""
+        """``x [B, C, T]`` -> (features [B, out_dim], KL per step [], reconstruction error per step []).
+
+        Only the posterior, the sample and the recurrence run step by step; the prior, the
+        decoder and both ELBO terms are computed for all steps at once afterwards.
+        """
         batch, _, steps = x.shape
+        x_seq = x.transpose(1, 2)                                       # [B, T, C]
+        phi_x = self.phi_x(x_seq)                                       # [B, T, H]
         h = x.new_zeros(batch, self.hidden_dim)
-        kl, recon = x.new_zeros(()), x.new_zeros(())
+        states, means, stds, latents = [], [], [], []
         for t in range(steps):
-            x_t = self.phi_x(x[:, :, t])                               # [B, H]
-            mean_p, std_p = self.prior(h)                               # [B, Z]
-            mean_q, std_q = self.posterior(torch.cat([x_t, h], 1))
+            mean_q, std_q = self.posterior(torch.cat([phi_x[:, t], h], 1))   # [B, Z]
             z = mean_q + std_q * torch.randn_like(std_q) if self.training else mean_q
             z_t = self.phi_z(z)                                         # [B, H]
-            x_hat = self.decoder(torch.cat([z_t, h], 1))                # [B, C]
-            kl = kl + gaussian_kl(mean_q, std_q, mean_p, std_p).mean()
-            recon = recon + F.mse_loss(x_hat, x[:, :, t], reduction="none").sum(1).mean()
-            h = self.rnn(torch.cat([x_t, z_t], 1), h)
-        return torch.cat([h, mean_q], 1), kl / steps, recon / steps
+            states.append(h)
+            means.append(mean_q)
+            stds.append(std_q)
+            latents.append(z_t)
+            h = self.rnn(torch.cat([phi_x[:, t], z_t], 1), h)
+        previous = torch.stack(states, 1)                               # [B, T, H]: h_{t-1}
+        mean_p, std_p = self.prior(previous)                            # [B, T, Z]
+        kl = gaussian_kl(torch.stack(means, 1), torch.stack(stds, 1), mean_p, std_p).mean()
+        x_hat = self.decoder(torch.cat([torch.stack(latents, 1), previous], -1))   # [B, T, C]
+        recon = F.mse_loss(x_hat, x_seq, reduction="none").sum(-1).mean()
+        return torch.cat([h, means[-1]], 1), kl, recon
 
     def forward(self, x: Tensor) -> Tensor:  # [B, C, T] -> [B, out_dim]
         return self.encode(x)[0]
