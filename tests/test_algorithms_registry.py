@@ -22,13 +22,22 @@ from workbench.algorithms.base import ALGORITHMS, hparam_table
 from workbench.data.domain import Domain, PairData, Scenario, Splits
 from workbench.train import RunConfig, fit
 
-C, T, K, B = 3, 64, 4, 16
+C, T, K, B = 3, 32, 4, 16
 COMMON_BACKBONES = ("cnn", "tcn")
 #: Small sizes keep the file fast; one test below runs every method at its default sizes.
 SMALL_OPTIONS = {"cnn": {"mid_channels": 16, "out_channels": 32}, "tcn": {"channels": (16, 16, 16)},
                  "vrnn": {"hidden_dim": 8, "z_dim": 4}, "tf_encoder": {"modes": 8, "cnn_out": 32}}
 #: method -> parameter-name prefixes that may legitimately get no gradient (document why).
 ALLOWED_NO_GRAD: dict[str, tuple[str, ...]] = {}
+
+
+@pytest.fixture(autouse=True, scope="module")
+def one_thread():
+    """Tiny tensors: one intra-op thread is faster, and far faster on a shared, loaded CPU."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
 
 
 def uses_common_backbone(method: str) -> bool:
