@@ -180,5 +180,7 @@ def tuned_hparams(method: str, dataset: str, path: str | os.PathLike = CHOSEN_PA
     budget = entry["budget"]
     note = (f"{method} on {dataset}: lr={entry['lr']} chosen on source validation of "
             f"{', '.join(entry['scenarios'])} on {entry['date']} (grid {budget['grid']}, "
-            f"{budget['steps']} steps, seeds {budget['seeds']}, data {entry['data_version']})")
-    return Tuned({**entry.get("base_hparams", {}), "lr": entry["lr"]}, True, note)
+            f"{budget['steps']} steps, seeds {budget['seeds']}, data {entry['data_version']}, "
+            f"other hparams {entry.get('base_hparams') or 'defaults'})")
+    # Only the searched value: the preset in use decides the rest (e.g. the backbone).
+    return Tuned({"lr": entry["lr"]}, True, note)

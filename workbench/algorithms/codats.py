@@ -9,8 +9,8 @@ loss = CE(source) + domain_weight * BCE(D(GRL(f_s)), 1; D(GRL(f_t)), 0)
 """
 from __future__ import annotations
 
-from torch import Tensor, nn
 import torch.nn.functional as F
+from torch import Tensor, nn
 
 from workbench.algorithms._schedules import dann_ramp
 from workbench.algorithms.base import ALGORITHMS, Algorithm, Batch, HParam

@@ -2,7 +2,9 @@
 
 Not a domain-adaptation method: it reads target labels (``train_on = "target"``), which no UDA
 method may do, and it is reported only as a labelled reference ("target-only, upper bound").
-Same featurizer/classifier/optimiser as ``ERM``; cross-entropy on target batches.
+Same featurizer/classifier/optimiser as ``ERM``; cross-entropy on target batches. Model
+selection is ``fit``'s: ``source_val`` picks on the SOURCE validation split, so for a true
+upper bound prefer ``selection="last"`` (or the labelled ``oracle``).
 """
 from __future__ import annotations
 
