@@ -1,5 +1,5 @@
 """LogoRA (Zhang et al., "LogoRA: Local-Global Representation Alignment for Robust Time
-Series Classification", TKDE 2024): a global (patch Transformer) + multi-scale local (CNN)
+Series Classification", 2024): a global (patch Transformer) + multi-scale local (CNN)
 encoder fused by cross-attention, trained with four alignment losses.
 
 Eq. 8:  L = L_cls + w_dtw L_dtw + w_margin L_margin + w_adv L_adv + w_center L_center

@@ -1,4 +1,4 @@
-"""Alignment losses of LogoRA (Zhang et al., TKDE 2024, Eqs. 2, 3, 7) and soft-DTW.
+"""Alignment losses of LogoRA (Zhang et al., 2024, Eqs. 2, 3, 7) and soft-DTW.
 
 - ``soft_dtw``: differentiable soft-DTW (Cuturi & Blondel, ICML 2017) between batches of
   sequences, computed one anti-diagonal at a time (all cells of a diagonal at once).

@@ -1,4 +1,4 @@
-"""LogoRA's feature extractor and fusion (Zhang et al., TKDE 2024, Sec. III-B/C), and the
+"""LogoRA's feature extractor and fusion (Zhang et al., 2024, Sec. III-B/C), and the
 backbones of its architecture ablation (Table IV).
 
 Registered backbones (all ``x [B, C, T] -> [B, d]``, with ``encode(x) -> (patch/step

@@ -1,5 +1,5 @@
 """Building blocks of LogoRA (Zhang et al., "LogoRA: Local-Global Representation Alignment
-for Robust Time Series Classification", TKDE 2024), Section III-B/C.
+for Robust Time Series Classification", 2024), Section III-B/C.
 
 - ``patchify``: patches of length P with stride P/2, the series padded at the end by
   repeating its last value (Sec. III-B).
