@@ -80,6 +80,22 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_bench(args: argparse.Namespace) -> int:
+    import torch
+
+    from workbench.benchmark import format_table, run_benchmark, write_json
+    torch.set_num_threads(args.threads)
+    devices = ["cpu"] + (["cuda"] if torch.cuda.is_available() and not args.cpu_only else [])
+    options = {"d_model": args.d_model, "layers": args.layers}
+    rows = run_benchmark(batch_sizes=tuple(args.batch_sizes), devices=devices, backbones=tuple(args.backbones),
+                         isolate=not args.no_isolate, options=options, repeats=args.repeats,
+                         warmup=args.warmup, cuda_graph=args.cuda_graph)
+    if args.out:
+        write_json(rows, args.out)
+    _emit({"rows": rows}, args.json, [format_table(rows)] + ([f"written to {args.out}"] if args.out else []))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="workbench", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -137,6 +153,23 @@ def build_parser() -> argparse.ArgumentParser:
     sw.add_argument("--device", default="cpu")
     sw.add_argument("--json", action="store_true")
     sw.set_defaults(func=cmd_sweep)
+
+    from workbench.benchmark import BACKBONE_NAMES
+    bench = commands.add_parser("bench", help="ms per training step / inference batch and peak memory "
+                                              "of LogoRA and the other backbones")
+    bench.add_argument("--batch-sizes", type=int, nargs="+", default=[32, 128])
+    bench.add_argument("--backbones", nargs="+", default=list(BACKBONE_NAMES))
+    bench.add_argument("--d-model", type=int, default=64)
+    bench.add_argument("--layers", type=int, default=2, help="Transformer layers (the paper uses 8)")
+    bench.add_argument("--repeats", type=int, default=10)
+    bench.add_argument("--warmup", type=int, default=3)
+    bench.add_argument("--threads", type=int, default=1)
+    bench.add_argument("--cpu-only", action="store_true")
+    bench.add_argument("--cuda-graph", action="store_true", help="also time a CUDA-graph-captured step (untested)")
+    bench.add_argument("--no-isolate", action="store_true", help="no subprocess per config (no CPU peak memory)")
+    bench.add_argument("--out", default="runs/bench.json")
+    bench.add_argument("--json", action="store_true")
+    bench.set_defaults(func=cmd_bench)
     return parser
 
 

@@ -1,0 +1,139 @@
+"""LogoRA's Fig. 7: per-scale cross-attention maps, their mean per local position, and the raw
+series with the most attended positions highlighted.
+
+The cross-attention of scale k has one row per global patch (queries) and one column per
+position of that scale's local representation (keys). Local position ``l`` of a branch with
+receptive field ``r`` summarises input steps ``l .. l + r - 1`` (stride 1, no padding), so a
+column maps back onto the series exactly. The "mean weight per position" is the column mean
+over the query rows.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import torch
+
+
+def attention_maps(model, x: torch.Tensor) -> dict[str, Any]:
+    """Cross-attention weights of ``model`` (an ``Algorithm`` or backbone with ``attention``).
+
+    ``x: [B, C, T]``. Returns ``{"weights": [np [B, N, L_k] per scale], "geometry": {...}}``,
+    computed in eval mode without gradients (the model's mode is restored).
+    """
+    backbone = getattr(model, "featurizer", model)
+    if not hasattr(backbone, "attention_geometry"):
+        raise ValueError(f"{type(backbone).__name__} has no cross-attention; train LogoRA with a backbone "
+                         "that fuses by cross-attention ('logora', 'global_local1', 'global_tcn')")
+    was_training = model.training
+    model.eval()
+    with torch.no_grad():
+        weights = [w.cpu().numpy() for w in model.attention(x)]
+    model.train(was_training)
+    return {"weights": weights, "geometry": backbone.attention_geometry()}
+
+
+def column_means(weights: np.ndarray) -> np.ndarray:
+    """Mean attention each local position receives over the query patches: ``[N, L] -> [L]``."""
+    return weights.mean(axis=0)
+
+
+def top_spans(weights: np.ndarray, receptive_field: int, top_fraction: float = 0.1) -> list[tuple[int, int]]:
+    """Input-step spans ``(start, end)`` (end exclusive) of the most attended local positions."""
+    means = column_means(weights)
+    count = max(1, int(round(top_fraction * len(means))))
+    return [(int(l), int(l) + receptive_field) for l in np.sort(np.argsort(means)[-count:])]
+
+
+def attention_summary(maps: dict[str, Any], top_fraction: float = 0.1) -> list[dict[str, Any]]:
+    """Per scale: shape, worst row-sum error, normalised entropy, the most attended steps."""
+    rows = []
+    geometry = maps["geometry"]
+    for k, w in enumerate(maps["weights"]):                     # w: [B, N, L]
+        entropy = -(w * np.log(np.clip(w, 1e-12, None))).sum(-1) / np.log(w.shape[-1])
+        rf = geometry["receptive_fields"][k]
+        rows.append({"scale": str(geometry["kernel_sizes"][k]), "queries": int(w.shape[1]),
+                     "positions": int(w.shape[2]), "receptive_field": int(rf),
+                     "max_row_sum_error": float(np.abs(w.sum(-1) - 1).max()),
+                     "mean_normalised_entropy": float(entropy.mean()),
+                     "top_spans_sample0": top_spans(w[0], rf, top_fraction)})
+    return rows
+
+
+def plot_attention(series: np.ndarray, weights: list[np.ndarray], geometry: dict, scales: list[int] | None = None,
+                   top_fraction: float = 0.1, title: str = ""):
+    """Fig. 7 for one sample: per scale (column) the mean weight per position (top), the
+    [patches x positions] heatmap (middle) and the series with top positions shaded (bottom).
+
+    ``series: [C, T]``; ``weights``: per scale ``[N, L_k]`` for this sample.
+    """
+    import matplotlib.pyplot as plt
+    scales = list(range(len(weights))) if scales is None else list(scales)
+    fig, axes = plt.subplots(3, len(scales), figsize=(4.2 * len(scales), 6.5), squeeze=False,
+                             gridspec_kw={"height_ratios": [1, 2, 1.4]})
+    for col, k in enumerate(scales):
+        w, rf = weights[k], geometry["receptive_fields"][k]
+        top, heat, raw = axes[0, col], axes[1, col], axes[2, col]
+        top.plot(column_means(w), color="tab:red")
+        top.set_xlim(0, w.shape[1] - 1)
+        top.set_title(f"kernel {geometry['kernel_sizes'][k]}: mean weight per position", fontsize=9)
+        image = heat.imshow(w, aspect="auto", cmap="viridis", interpolation="nearest")
+        heat.set_ylabel("global patch (query)")
+        heat.set_xlabel("local position (key)")
+        fig.colorbar(image, ax=heat, fraction=0.04)
+        for c in range(series.shape[0]):
+            raw.plot(series[c], lw=0.8)
+        for start, end in top_spans(w, rf, top_fraction):
+            raw.axvspan(start, min(end, series.shape[1]) - 0.5, color="tab:red", alpha=0.15, lw=0)
+        raw.set_xlim(0, series.shape[1] - 1)
+        raw.set_xlabel(f"time step (shaded: top {top_fraction:.0%}, receptive field {rf})", fontsize=8)
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def pick_sample(domain, class_index: int, sample: int) -> int:
+    """Index into ``domain`` of the ``sample``-th series of class ``class_index`` (wraps around)."""
+    indices = np.flatnonzero(domain.y == class_index)
+    if len(indices) == 0:
+        raise ValueError(f"{domain.describe()} has no sample of class {class_index}; "
+                         f"classes present: {sorted(set(domain.y.tolist()))}")
+    return int(indices[sample % len(indices)])
+
+
+def attention_explorer(model, domains: dict, top_fraction: float = 0.1):
+    """An ipywidgets control (domain, class, sample, scale) redrawing ``plot_attention``.
+
+    ``domains``: name -> ``Domain`` (e.g. source and target test splits). Extra to the static
+    figure: papermill keeps no widget state.
+    """
+    import ipywidgets as widgets
+    import matplotlib.pyplot as plt
+    from IPython.display import display
+
+    first = next(iter(domains.values()))
+    scale_names = [str(k) for k in getattr(model, "featurizer", model).attention_geometry()["kernel_sizes"]]
+    domain_box = widgets.Dropdown(options=list(domains), description="domain")
+    class_box = widgets.Dropdown(options=list(range(first.num_classes)), description="class")
+    sample_box = widgets.IntSlider(0, 0, 50, description="sample")
+    scale_box = widgets.SelectMultiple(options=[(name, i) for i, name in enumerate(scale_names)],
+                                       value=tuple(range(len(scale_names))), description="scales")
+    output = widgets.Output()
+
+    def redraw(*_):
+        domain = domains[domain_box.value]
+        index = pick_sample(domain, class_box.value, sample_box.value)
+        maps = attention_maps(model, torch.from_numpy(domain.x[index:index + 1]))
+        with output:
+            output.clear_output(wait=True)
+            fig = plot_attention(domain.x[index], [w[0] for w in maps["weights"]], maps["geometry"],
+                                 list(scale_box.value) or None, top_fraction,
+                                 f"{domain_box.value}: sample {index}, class {class_box.value}")
+            display(fig)
+            plt.close(fig)
+
+    for box in (domain_box, class_box, sample_box, scale_box):
+        box.observe(redraw, names="value")
+    redraw()
+    return widgets.VBox([widgets.HBox([domain_box, class_box]), widgets.HBox([sample_box, scale_box]), output])

@@ -1,0 +1,127 @@
+"""LogoRA's feature extractor and fusion (Zhang et al., 2024, Sec. III-B/C), and the
+backbones of its architecture ablation (Table IV).
+
+Registered backbones (all ``x [B, C, T] -> [B, d]``, with ``encode(x) -> (patch/step
+embeddings [B, N, d], feature [B, d])`` for LogoRA's DTW loss):
+
+========================  ==================================================================
+``logora``                global encoder + multi-scale local encoder (kernels 4, 8, 16) +
+                          cross-attention fusion (the paper's model)
+``global_local1``         global encoder + a single-scale local encoder (kernel 8)
+``global_tcn``            global encoder + a TCN as the local branch, cross-attention fusion
+``transformer_tcn``       vanilla Transformer (one token per step) + TCN, cross-attention fusion
+``transformer``           vanilla Transformer, one token per time step, mean-pooled
+``patchtst``              patching Transformer (P=16, stride 8), mean-pooled
+``tcn``                   (in ``tcn.py``) CLUDA's TCN
+========================  ==================================================================
+
+Paper values vs. our defaults: the paper uses an 8-layer Transformer (Sec. IV-A); ``layers``
+defaults to 2 here so CPU tests stay fast, and the paper-scale parameter files set 8.
+The paper does not state ``d_model``, the number of heads, ``P`` or the number of local
+stages; our choices (64, 4, 16, 3) are options of every backbone. Fig. 7's kernel sizes
+(4, 8, 16) are the default scales. ``PatchTST`` here mean-pools its patch tokens (the
+original flattens them into a forecasting head); the single-scale kernel (8) is our choice.
+"""
+from __future__ import annotations
+
+from torch import Tensor, nn
+
+from workbench.models import BACKBONES
+from workbench.models.logora_blocks import GlobalEncoder, LocalGlobalFusion, MultiScaleLocalEncoder, TCNLocal
+
+
+@BACKBONES.register("logora")
+class LogoRANet(nn.Module):
+    """Global encoder + local encoder + local-global fusion: ``x [B, C, T] -> fused [B, d]``.
+
+    ``local``: ``"multiscale"`` (one CNN per kernel size) or ``"tcn"`` (Table IV's TCN rows).
+    ``fusion``: ``"cross_attention"`` (the paper's), ``"add"`` or ``"concat"`` (Table V).
+    """
+
+    def __init__(self, input_channels: int, seq_len: int, d_model: int = 64, patch_len: int = 16,
+                 layers: int = 2, heads: int = 4, kernel_sizes: tuple[int, ...] = (4, 8, 16),
+                 local_stages: int = 3, local: str = "multiscale", fusion: str = "cross_attention",
+                 dropout: float = 0.1):
+        super().__init__()
+        self.global_encoder = GlobalEncoder(input_channels, seq_len, d_model, patch_len, layers, heads, dropout)
+        if local == "multiscale":
+            self.local_encoder = MultiScaleLocalEncoder(input_channels, seq_len, d_model, tuple(kernel_sizes),
+                                                        local_stages)
+        elif local == "tcn":
+            self.local_encoder = TCNLocal(input_channels, seq_len, d_model)
+        else:
+            raise ValueError(f"unknown local encoder {local!r}; choose 'multiscale' or 'tcn'")
+        self.fusion = LocalGlobalFusion(d_model, len(self.local_encoder.kernel_sizes), heads, fusion, dropout)
+        self.out_dim = d_model
+
+    def encode(self, x: Tensor) -> tuple[Tensor, Tensor]:
+        """``x [B, C, T] -> (patch embeddings [B, N, d], fused feature [B, d])`` in one pass."""
+        patches, global_rep = self.global_encoder(x)       # [B, N, d] each
+        local_reps = self.local_encoder(x)                  # K x [B, L_k, d]
+        return patches, self.fusion(global_rep, local_reps)
+
+    def forward(self, x: Tensor) -> Tensor:  # [B, C, T] -> [B, d]
+        return self.encode(x)[1]
+
+    def attention(self, x: Tensor) -> list[Tensor]:
+        """Cross-attention weights per scale, each ``[B, N_patches, L_k]``; rows sum to 1.
+
+        Computed by an explicit call in whatever mode the module is in (use ``eval()`` to
+        switch dropout off); the fusion mode does not matter, the weights are Eq. 1's.
+        """
+        _, global_rep = self.global_encoder(x)
+        return self.fusion.attention(global_rep, self.local_encoder(x))
+
+    def attention_geometry(self) -> dict:
+        """Where the attention's rows and columns sit on the input series (for plots)."""
+        return {"patch_len": self.global_encoder.patch_len, "stride": self.global_encoder.stride,
+                "num_patches": self.global_encoder.num_patches,
+                "kernel_sizes": list(self.local_encoder.kernel_sizes),
+                "receptive_fields": list(self.local_encoder.receptive_fields)}
+
+
+class PooledTransformer(nn.Module):
+    """A (patching) Transformer encoder whose tokens are mean-pooled: ``[B, C, T] -> [B, d]``."""
+
+    def __init__(self, input_channels: int, seq_len: int, d_model: int = 64, patch_len: int = 16,
+                 layers: int = 2, heads: int = 4, dropout: float = 0.1):
+        super().__init__()
+        self.global_encoder = GlobalEncoder(input_channels, seq_len, d_model, patch_len, layers, heads, dropout)
+        self.out_dim = d_model
+
+    def encode(self, x: Tensor) -> tuple[Tensor, Tensor]:
+        patches, global_rep = self.global_encoder(x)        # [B, N, d] each
+        return patches, global_rep.mean(1)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.encode(x)[1]
+
+
+@BACKBONES.register("transformer")
+def transformer(input_channels: int, seq_len: int, **options) -> PooledTransformer:
+    """Vanilla Transformer: one token per time step (patch length 1), mean-pooled."""
+    return PooledTransformer(input_channels, seq_len, **{"patch_len": 1, **options})
+
+
+@BACKBONES.register("patchtst")
+def patchtst(input_channels: int, seq_len: int, **options) -> PooledTransformer:
+    """PatchTST-style: patches of length 16, stride 8, Transformer, mean-pooled."""
+    return PooledTransformer(input_channels, seq_len, **{"patch_len": 16, **options})
+
+
+@BACKBONES.register("global_local1")
+def global_local1(input_channels: int, seq_len: int, **options) -> LogoRANet:
+    """Global encoder + a single-scale local encoder (kernel 8 unless given)."""
+    return LogoRANet(input_channels, seq_len, **{"kernel_sizes": (8,), **options})
+
+
+@BACKBONES.register("global_tcn")
+def global_tcn(input_channels: int, seq_len: int, **options) -> LogoRANet:
+    """Global encoder + a TCN local branch, fused by cross-attention."""
+    return LogoRANet(input_channels, seq_len, **{"local": "tcn", **options})
+
+
+@BACKBONES.register("transformer_tcn")
+def transformer_tcn(input_channels: int, seq_len: int, **options) -> LogoRANet:
+    """Vanilla Transformer (per-step tokens) + a TCN local branch, fused by cross-attention."""
+    return LogoRANet(input_channels, seq_len, **{"local": "tcn", "patch_len": 1, **options})
