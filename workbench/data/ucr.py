@@ -19,8 +19,11 @@ Missing values (``NaN``), the explicit ``nan=`` option:
 * ``"interpolate"``: every NaN is filled by linear interpolation between observed neighbours;
   leading/trailing NaN take the nearest observed value.
 
-``znorm=True`` z-normalises each series over its observed values (UCR's own convention; most
-archive datasets already are, a few such as Chinatown, HouseTwenty, the EOG pair are not).
+``znorm``: ``False`` (values as published), ``True`` / ``"series"`` z-normalises each series over its
+observed values (UCR's own convention; most archive datasets already are, a few such as
+Chinatown, HouseTwenty, the EOG pair are not), ``"dataset"`` uses the mean and std of all
+observed TRAIN values for both splits (TS2Vec's loader, and MTCS §4.1: "the set of observations
+for each dataset has zero mean and unit variance").
 
 Offline default: without the archive, ``load_ucr`` falls back to the datasets that aeon ships in
 its package data (``AEON_SHIPPED``), read through ``aeon.datasets.load_classification``.
@@ -130,14 +133,16 @@ def _znorm(values: np.ndarray) -> np.ndarray:
 
 
 def _to_domain(name: str, split: str, labels: np.ndarray, values: np.ndarray, label_map: dict,
-               nan: str, znorm: bool, source: str, pad_value: float) -> Domain:
+               nan: str, znorm, source: str, pad_value: float, train_stats) -> Domain:
     n_nan = int(np.isnan(values).any(axis=1).sum())
     if n_nan and nan == "error":
         raise DataError(f"UCR {name} {split}: {n_nan} of {len(values)} series contain NaN "
                         "(unequal lengths or missing values); pass nan='pad' (unequal lengths, "
                         "MTCS §4.1) or nan='interpolate'")
-    if znorm:
+    if znorm in (True, "series"):
         values = _znorm(values)
+    elif znorm == "dataset":
+        values = (values - train_stats[0]) / train_stats[1]
     if n_nan:
         values = fill_nan(values, nan, pad_value)
     y = np.array([label_map[str(label)] for label in labels], dtype=np.int64)
@@ -159,7 +164,7 @@ def _read_aeon(name: str) -> dict[str, tuple[np.ndarray, np.ndarray]]:
 
 
 def load_ucr(name: str, root: str | os.PathLike | None = None, *, nan: str = "error",
-             znorm: bool = False, pad_value: float = 0.0) -> tuple[Domain, Domain]:
+             znorm: bool | str = False, pad_value: float = 0.0) -> tuple[Domain, Domain]:
     """Load UCR dataset ``name`` as ``(train, test)`` Domains with ``x: [N, 1, T]``.
 
     ``root`` defaults to ``$WORKBENCH_DATA``; when the dataset is not found there and aeon ships
@@ -167,6 +172,8 @@ def load_ucr(name: str, root: str | os.PathLike | None = None, *, nan: str = "er
     """
     if nan not in NAN_MODES:
         raise DataError(f"nan={nan!r} is not one of {NAN_MODES}")
+    if znorm not in (False, True, "series", "dataset"):
+        raise DataError(f"znorm={znorm!r}: use False, True / 'series' or 'dataset'")
     root = root if root is not None else os.environ.get("WORKBENCH_DATA")
     folder = ucr_dir(name, root)
     if folder is not None:
@@ -181,11 +188,14 @@ def load_ucr(name: str, root: str | os.PathLike | None = None, *, nan: str = "er
                         f"aeon ships {', '.join(AEON_SHIPPED)}); to fetch it, {FETCH_HINT}")
     label_map = _label_map(np.concatenate([raw["TRAIN"][0], raw["TEST"][0]]))
     length = max(raw["TRAIN"][1].shape[1], raw["TEST"][1].shape[1])
+    train_values = raw["TRAIN"][1]
+    std = float(np.nanstd(train_values)) if np.isfinite(train_values).any() else 1.0
+    train_stats = (float(np.nanmean(train_values)) if std else 0.0, std if std > 1e-8 else 1.0)
     domains = []
     for split in ("TRAIN", "TEST"):
         labels, values = raw[split]
         if values.shape[1] < length:  # test longer than train: pad with NaN, then as `nan` says
             values = np.pad(values, ((0, 0), (0, length - values.shape[1])), constant_values=np.nan)
         domains.append(_to_domain(name, split.lower(), labels, values, label_map, nan, znorm,
-                                  source, pad_value))
+                                  source, pad_value, train_stats))
     return domains[0], domains[1]
