@@ -55,8 +55,6 @@ def train_fcn(model: FCNClassifier, train: Domain, epochs: int, lr: float = 1e-3
         model.train()
         total = 0.0
         for idx in torch.randperm(len(train), generator=generator).split(size):
-            if len(idx) < 2:  # BatchNorm needs two samples
-                continue
             loss = F.cross_entropy(model(x[idx]), y[idx])
             optimizer.zero_grad()
             loss.backward()

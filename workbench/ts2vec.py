@@ -24,7 +24,10 @@ SVM_C_GRID = (1e-4, 1e-3, 1e-2, 1e-1, 1.0, 10.0, 100.0, 1000.0, 10000.0, np.inf)
 
 def task_batches(sizes: list[int], batch_size: int, rng: np.random.Generator,
                  drop_last: bool = False) -> list[tuple[int, np.ndarray]]:
-    """One epoch of ``(task, indices)`` mini-batches, each from one dataset, shuffled across tasks (MTCS §4.2)."""
+    """One epoch of ``(task, indices)`` mini-batches, each from one dataset, shuffled across tasks (MTCS §4.2).
+
+    A last partial batch is kept unless ``drop_last``, except a batch of a single series.
+    """
     batches = []
     for task, n in enumerate(sizes):
         order = rng.permutation(n)

@@ -2,8 +2,10 @@
 
 For tasks i, j with representations ``X_i: [n_i, D]``, let ``A_i = X_i^T X_i`` with rank-r
 eigendecomposition ``U_i D_i U_i^T``. The score is
-``||(U_i D_i^{1/2})^T U_j D_j^{1/2}||_F / (||U_i D_i^{1/2}||_F ||U_j D_j^{1/2}||_F)`` in [0, 1];
-1 when the two covariances are proportional (same directions, same spectrum shape).
+``||(U_i D_i^{1/2})^T U_j D_j^{1/2}||_F / (||U_i D_i^{1/2}||_F ||U_j D_j^{1/2}||_F)``
+``= sqrt(tr(A_i A_j)) / sqrt(tr A_i tr A_j)`` at full rank: in (0, 1], scale-free, high when the
+two tasks' representations spread along the same directions. A task's score with itself is
+``||eig||_2 / ||eig||_1`` (1 only for rank one), so the diagonal of a heatmap is not 1.
 """
 from __future__ import annotations
 
@@ -28,14 +30,14 @@ def covariance_similarity(x_i: np.ndarray, x_j: np.ndarray, rank: int | None = N
 
 
 def covariance_similarity_matrix(representations: dict[str, np.ndarray], rank: int | None = None):
-    """Symmetric DataFrame of scores between every pair of tasks (diagonal 1)."""
+    """Symmetric DataFrame of scores between every pair of tasks (diagonal: each task with itself)."""
     import pandas as pd
 
     names = list(representations)
     factors = {n: covariance_factor(representations[n], rank) for n in names}
-    scores = np.eye(len(names))
+    scores = np.zeros((len(names), len(names)))
     for a, na in enumerate(names):
-        for b in range(a + 1, len(names)):
+        for b in range(a, len(names)):
             f_i, f_j = factors[na], factors[names[b]]
             denom = np.linalg.norm(f_i) * np.linalg.norm(f_j)
             scores[a, b] = scores[b, a] = np.linalg.norm(f_i.T @ f_j) / denom if denom > 0 else 0.0
