@@ -12,14 +12,14 @@ import time
 import numpy as np
 import torch
 
-from workbench.data.domain import Domain
+from workbench.data.domain import DataError, Domain
 from workbench.data.ucr import FETCH_HINT, load_ucr, ucr_names
 from workbench.multitask import MultiTaskConfig, evaluate_svm, train_multitask
 from workbench.published_mtcs import TABLE1, TABLE2, published_frame
 from workbench.ts2vec import TS2Vec, svm_accuracy
 
 __all__ = ["TABLE2_DATASETS", "TABLE1_DATASETS", "load_datasets", "missing_report",
-           "compare_methods", "summary_with_paper", "task_similarity"]
+           "compare_methods", "summary_with_paper", "task_similarity", "plot_summary", "seeds_mean_std"]
 
 TABLE2_DATASETS = tuple(TABLE2)
 TABLE1_DATASETS = tuple(TABLE1)
@@ -32,11 +32,10 @@ def load_datasets(names, root=None, znorm="dataset", nan="pad") -> tuple[dict, l
     for name in names:
         try:
             loaded[name] = load_ucr(name, root, nan=nan, znorm=znorm)
-        except Exception as err:  # absent from root and not shipped by aeon
-            if name in present:
+        except DataError:
+            if name in present:  # present but unreadable: that is an error, not "missing"
                 raise
             missing.append(name)
-            del err
     return loaded, missing
 
 
@@ -47,9 +46,9 @@ def missing_report(missing: list[str]):
     return pd.DataFrame({"dataset": missing, "how_to_fetch": [FETCH_HINT] * len(missing)})
 
 
-def _multitask_rows(data: dict, method: str, epochs: int, seed: int, device) -> list[dict]:
+def _multitask_rows(data: dict, method: str, epochs: int, seed: int, device, enc: dict) -> list[dict]:
     start = time.perf_counter()
-    config = MultiTaskConfig(sharing=method == "MTCS", epochs=epochs, seed=seed)
+    config = MultiTaskConfig(sharing=method == "MTCS", epochs=epochs, seed=seed, encoder_options=enc)
     net, history = train_multitask([train for train, _ in data.values()], config, device)
     scores = evaluate_svm(net.encoder, data, device, seed)
     seconds = time.perf_counter() - start
@@ -57,11 +56,11 @@ def _multitask_rows(data: dict, method: str, epochs: int, seed: int, device) -> 
              "seconds_all_datasets": seconds, **s} for n, s in scores.items()]
 
 
-def _ts2vec_rows(data: dict, iters: int, seed: int, device, joint: bool) -> list[dict]:
+def _ts2vec_rows(data: dict, iters: int, seed: int, device, joint: bool, enc: dict) -> list[dict]:
     rows, start = [], time.perf_counter()
     groups = [list(data)] if joint else [[n] for n in data]
     for group in groups:
-        model = TS2Vec(seed=seed, device=device).fit([data[n][0].x for n in group], n_iters=iters)
+        model = TS2Vec(seed=seed, device=device, **enc).fit([data[n][0].x for n in group], n_iters=iters)
         for n in group:
             train, test = data[n]
             acc, c = svm_accuracy(model.encode(train.x), train.y, model.encode(test.x), test.y, seed)
@@ -74,11 +73,13 @@ def _ts2vec_rows(data: dict, iters: int, seed: int, device, joint: bool) -> list
 
 def compare_methods(data: dict[str, tuple[Domain, Domain]], methods=("MTCS", "MTL", "TS2Vec"),
                     epochs: int = 5, ts2vec_iters: int = 200, seeds=(0,),
-                    device: str | torch.device = "cpu", threads: int | None = None):
+                    device: str | torch.device = "cpu", threads: int | None = None,
+                    encoder_options: dict | None = None):
     """Long table (dataset, method, seed, test_acc, ...) of SVM accuracies on frozen encoders.
 
     ``MTCS``/``MTL``: one multi-task encoder over all ``data`` for ``epochs``; ``TS2Vec``: one
     self-supervised encoder per dataset for ``ts2vec_iters``; ``TS2Vec-joint``: one over all (§4.4.1).
+    ``encoder_options`` (e.g. ``{"depth": 2}`` for quick checks) default to the paper's encoder.
     """
     import pandas as pd
 
@@ -88,9 +89,10 @@ def compare_methods(data: dict[str, tuple[Domain, Domain]], methods=("MTCS", "MT
     for seed in seeds:
         for method in methods:
             if method in ("MTCS", "MTL"):
-                rows += _multitask_rows(data, method, epochs, seed, device)
+                rows += _multitask_rows(data, method, epochs, seed, device, encoder_options or {})
             elif method in ("TS2Vec", "TS2Vec-joint"):
-                rows += _ts2vec_rows(data, ts2vec_iters, seed, device, joint=method == "TS2Vec-joint")
+                rows += _ts2vec_rows(data, ts2vec_iters, seed, device, method == "TS2Vec-joint",
+                                     encoder_options or {})
             else:
                 raise KeyError(f"unknown method {method!r}; use MTCS, MTL, TS2Vec or TS2Vec-joint")
     return pd.DataFrame(rows)
@@ -106,7 +108,7 @@ def summary_with_paper(results, table: int = 2):
 
 
 def task_similarity(data: dict[str, tuple[Domain, Domain]], epochs: int = 5, ts2vec_iters: int = 200,
-                    seed: int = 0, device: str | torch.device = "cpu"):
+                    seed: int = 0, device: str | torch.device = "cpu", encoder_options: dict | None = None):
     """MTCS Fig. 2: covariance similarity between tasks for (joint self-supervised TS2Vec, MTCS).
 
     Representations are of each dataset's training split. Returns two DataFrames.
@@ -114,10 +116,11 @@ def task_similarity(data: dict[str, tuple[Domain, Domain]], epochs: int = 5, ts2
     from workbench.analysis.task_similarity import covariance_similarity_matrix
     from workbench.ts2vec import encode
 
-    pretrained = TS2Vec(seed=seed, device=device).fit([tr.x for tr, _ in data.values()],
+    enc = encoder_options or {}
+    pretrained = TS2Vec(seed=seed, device=device, **enc).fit([tr.x for tr, _ in data.values()],
                                                       n_iters=ts2vec_iters)
     net, _ = train_multitask([tr for tr, _ in data.values()],
-                             MultiTaskConfig(sharing=True, epochs=epochs, seed=seed), device)
+                             MultiTaskConfig(sharing=True, epochs=epochs, seed=seed, encoder_options=enc), device)
     reps_ssl = {n: pretrained.encode(tr.x) for n, (tr, _) in data.items()}
     reps_mtcs = {n: encode(net.encoder, tr.x, device=device) for n, (tr, _) in data.items()}
     return covariance_similarity_matrix(reps_ssl), covariance_similarity_matrix(reps_mtcs)
@@ -132,3 +135,21 @@ def seeds_mean_std(results) -> "np.ndarray":
     """Per method: mean and std over seeds of the dataset-average accuracy."""
     per_seed = results.groupby(["method", "seed"]).test_acc.mean()
     return per_seed.groupby("method").agg(["mean", "std", "count"])
+
+
+def plot_summary(summary):
+    """Grouped bars: our accuracies (``ours_*``) and the paper's (``paper_*``, hatched) per dataset."""
+    import matplotlib.pyplot as plt
+
+    cols = [c for c in summary.columns if c.startswith("ours_")]
+    cols += [c for c in summary.columns if c.startswith("paper_") and summary[c].notna().any()]
+    fig, ax = plt.subplots(figsize=(1.2 * len(summary) + 3, 3.8))
+    width = 0.8 / max(len(cols), 1)
+    for k, col in enumerate(cols):
+        ax.bar(np.arange(len(summary)) + k * width, summary[col].values, width, label=col,
+               hatch="//" if col.startswith("paper_") else None, alpha=0.6 if col.startswith("paper_") else 1)
+    ax.set_xticks(np.arange(len(summary)) + 0.4 - width / 2, summary.index, rotation=30, ha="right")
+    ax.set_ylabel("test accuracy (SVM on frozen encoder)")
+    ax.set_ylim(0, 1.05)
+    ax.legend(fontsize=7, ncol=2)
+    return fig
