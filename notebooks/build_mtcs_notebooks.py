@@ -151,14 +151,17 @@ epochs = 1
 ts2vec_iters = 5
 seed = 0
 encoder_options = {{}}
+threads = 1
 output_dir = "."
 """, parameters=True),
     code("""
 from pathlib import Path
+import torch
 from workbench.mtcs_experiments import load_datasets, task_similarity
 from workbench.analysis.similarity_plots import plot_task_similarity
 data, missing = load_datasets(datasets, root)
 print("missing:", missing)
+torch.set_num_threads(threads)
 ssl, mtcs = task_similarity(data, epochs=epochs, ts2vec_iters=ts2vec_iters, seed=seed, encoder_options=encoder_options)
 ssl.to_csv(Path(output_dir) / "fig2_similarity_self_supervised.csv")
 mtcs.to_csv(Path(output_dir) / "fig2_similarity_mtcs.csv")
@@ -186,11 +189,12 @@ epochs per model on GPUs, far beyond a CPU.
 root = None
 datasets = {OFFLINE + ['OSULeaf']!r}   # None: every UCR dataset under root
 dba_iterations = 3       # the paper's DBA: 10
-targets = ["GunPoint"]
+targets = ["ItalyPowerDemand"]
 source_epochs = 2        # the paper: 2000
 target_epochs = 2
 seed = 0
 default_dataset = "GunPoint"
+threads = 1
 output_dir = "."
 """, parameters=True),
     code("""
@@ -215,7 +219,7 @@ table.head(10)
     code("plots.neighbour_widget(matrix, default_dataset)"),
     code("""
 from workbench.transfer import transfer_experiment
-results = transfer_experiment(matrix, targets, data, source_epochs, target_epochs, seed=seed)
+results = transfer_experiment(matrix, targets, data, source_epochs, target_epochs, seed=seed, threads=threads)
 results.to_csv(Path(output_dir) / "transfer_results.csv", index=False)
 results.round(3)
 """),

@@ -108,12 +108,16 @@ def pick_sources(matrix, target: str) -> dict[str, str]:
 
 def transfer_experiment(matrix, targets: list[str], data: dict[str, tuple[Domain, Domain]],
                         source_epochs: int, target_epochs: int, seed: int = 0, device="cpu",
-                        progress: bool = False):
+                        progress: bool = False, threads: int | None = None):
     """Target test accuracy after transfer from the most similar / median / least similar source
-    and from scratch; one row per (target, source kind) with seconds of the fine-tuning."""
+    and from scratch; one row per (target, source kind) with seconds of the fine-tuning.
+
+    ``threads`` sets torch's CPU threads (1 is fastest on a shared CPU)."""
     import pandas as pd
     from tqdm.auto import tqdm
 
+    if threads:
+        torch.set_num_threads(threads)
     pretrained: dict[str, FCNClassifier] = {}
     rows = []
     for target in tqdm(targets, desc="targets", disable=not progress, leave=False):
