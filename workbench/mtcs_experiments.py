@@ -6,7 +6,6 @@ TS2Vec vs the MTCS encoder). The paper's numbers are joined as labelled ``paper_
 """
 from __future__ import annotations
 
-import os
 import time
 
 import numpy as np
@@ -126,12 +125,7 @@ def task_similarity(data: dict[str, tuple[Domain, Domain]], epochs: int = 5, ts2
     return covariance_similarity_matrix(reps_ssl), covariance_similarity_matrix(reps_mtcs)
 
 
-def default_root() -> str | None:
-    """``$WORKBENCH_DATA`` if set (notebooks fall back to aeon's shipped datasets otherwise)."""
-    return os.environ.get("WORKBENCH_DATA")
-
-
-def seeds_mean_std(results) -> "np.ndarray":
+def seeds_mean_std(results):
     """Per method: mean and std over seeds of the dataset-average accuracy."""
     per_seed = results.groupby(["method", "seed"]).test_acc.mean()
     return per_seed.groupby("method").agg(["mean", "std", "count"])

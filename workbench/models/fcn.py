@@ -21,7 +21,9 @@ class FCN(nn.Module):
         super().__init__()
         layers, channels = [], input_channels
         for width, kernel in zip(filters, kernels):
-            layers += [nn.Conv1d(channels, width, kernel, padding="same"), nn.BatchNorm1d(width), nn.ReLU()]
+            # Keras-style "same" padding: (k-1)//2 left, k//2 right (explicit, so even kernels are exact)
+            layers += [nn.ConstantPad1d(((kernel - 1) // 2, kernel // 2), 0.0),
+                       nn.Conv1d(channels, width, kernel), nn.BatchNorm1d(width), nn.ReLU()]
             channels = width
         self.blocks = nn.Sequential(*layers)
         self.out_dim = channels
