@@ -1,0 +1,44 @@
+"""Covariance similarity between tasks (Wu, Zhang & Ré, ICLR 2020, §2.3), as MTCS Fig. 2 uses it.
+
+For tasks i, j with representations ``X_i: [n_i, D]``, let ``A_i = X_i^T X_i`` with rank-r
+eigendecomposition ``U_i D_i U_i^T``. The score is
+``||(U_i D_i^{1/2})^T U_j D_j^{1/2}||_F / (||U_i D_i^{1/2}||_F ||U_j D_j^{1/2}||_F)``
+``= sqrt(tr(A_i A_j)) / sqrt(tr A_i tr A_j)`` at full rank: in (0, 1], scale-free, high when the
+two tasks' representations spread along the same directions. A task's score with itself is
+``||eig||_2 / ||eig||_1`` (1 only for rank one), so the diagonal of a heatmap is not 1.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["covariance_factor", "covariance_similarity", "covariance_similarity_matrix"]
+
+
+def covariance_factor(x: np.ndarray, rank: int | None = None) -> np.ndarray:
+    """``U D^{1/2}: [D, r]`` of ``A = x^T x`` for ``x: [n, D]`` (``x`` scaled by ``1/sqrt(n)``)."""
+    x = np.asarray(x, dtype=np.float64) / np.sqrt(max(len(x), 1))
+    eigvals, eigvecs = np.linalg.eigh(x.T @ x)                # ascending
+    order = np.argsort(eigvals)[::-1][:rank]
+    return eigvecs[:, order] * np.sqrt(np.clip(eigvals[order], 0.0, None))
+
+
+def covariance_similarity(x_i: np.ndarray, x_j: np.ndarray, rank: int | None = None) -> float:
+    """The covariance similarity score of two tasks' representations ``[n_i, D]``, ``[n_j, D]``."""
+    f_i, f_j = covariance_factor(x_i, rank), covariance_factor(x_j, rank)
+    denom = np.linalg.norm(f_i) * np.linalg.norm(f_j)
+    return float(np.linalg.norm(f_i.T @ f_j) / denom) if denom > 0 else 0.0
+
+
+def covariance_similarity_matrix(representations: dict[str, np.ndarray], rank: int | None = None):
+    """Symmetric DataFrame of scores between every pair of tasks (diagonal: each task with itself)."""
+    import pandas as pd
+
+    names = list(representations)
+    factors = {n: covariance_factor(representations[n], rank) for n in names}
+    scores = np.zeros((len(names), len(names)))
+    for a, na in enumerate(names):
+        for b in range(a, len(names)):
+            f_i, f_j = factors[na], factors[names[b]]
+            denom = np.linalg.norm(f_i) * np.linalg.norm(f_j)
+            scores[a, b] = scores[b, a] = np.linalg.norm(f_i.T @ f_j) / denom if denom > 0 else 0.0
+    return pd.DataFrame(scores, index=names, columns=names)
