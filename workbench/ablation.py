@@ -9,7 +9,6 @@ grid can mix the TCN (channel widths) with the Transformer-based backbones (``d_
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +18,7 @@ import pandas as pd
 from workbench.data.datasets import load_pair, resolve_root
 from workbench.data.domain import Scenario
 from workbench.train import RunConfig, fit
+from workbench.io import atomic_write_text
 
 
 def options_for(backbone: str, backbone_options: dict[str, dict] | None) -> dict:
@@ -97,9 +97,9 @@ def write_outputs(output_dir, name: str, frames: dict[str, pd.DataFrame], extra:
     out = Path(output_dir)
     out.mkdir(parents=True, exist_ok=True)
     for key, frame in frames.items():
-        _atomic_write(out / f"{name}_{key}.csv", frame.to_csv())
+        atomic_write_text(out / f"{name}_{key}.csv", frame.to_csv())
     summary = {key: json.loads(frame.to_json(orient="split", default_handler=str)) for key, frame in frames.items()}
-    _atomic_write(out / f"{name}.json", json.dumps({**summary, **(extra or {})}, indent=1, default=_jsonable))
+    atomic_write_text(out / f"{name}.json", json.dumps({**summary, **(extra or {})}, indent=1, default=_jsonable))
     return out / f"{name}.json"
 
 
@@ -108,8 +108,3 @@ def _jsonable(value):
         return value.item()
     return str(value)
 
-
-def _atomic_write(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(text)
-    tmp.replace(path)

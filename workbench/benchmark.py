@@ -199,13 +199,9 @@ def format_table(rows: list[dict]) -> str:
 
 
 def write_json(rows: list[dict], path) -> None:
-    """Write the rows as JSON via a temporary file renamed into place."""
-    from pathlib import Path
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(rows, indent=1))
-    tmp.replace(path)
+    """Write the rows as JSON atomically."""
+    from workbench.io import atomic_write_text
+    atomic_write_text(path, json.dumps(rows, indent=1))
 
 
 def _child(payload: str) -> None:

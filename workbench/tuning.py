@@ -23,7 +23,6 @@ from __future__ import annotations
 import datetime as _dt
 import json
 import os
-import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Callable
@@ -32,6 +31,7 @@ import numpy as np
 
 from workbench.algorithms.base import ALGORITHMS, COMMON_HPARAMS, hparam_table
 from workbench.data.domain import PairData, Scenario
+from workbench.io import atomic_write_text
 
 #: Where chosen values are kept (beside the methods' hyper-parameter tables).
 CHOSEN_PATH = Path(__file__).resolve().parent / "algorithms" / "chosen_hparams.json"
@@ -149,16 +149,7 @@ def record_choice(choice: LrChoice, path: str | os.PathLike = CHOSEN_PATH) -> No
     path = Path(path)
     table = read_chosen(path)
     table.setdefault(choice.method, {})[choice.dataset] = asdict(choice)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=path.name, suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w") as f:
-            json.dump(table, f, indent=1, sort_keys=True)
-            f.write("\n")
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    atomic_write_text(path, json.dumps(table, indent=1, sort_keys=True) + "\n")
 
 
 @dataclass(frozen=True)

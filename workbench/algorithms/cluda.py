@@ -19,7 +19,7 @@ import copy
 
 import torch
 import torch.nn.functional as F
-from torch import Tensor, nn
+from torch import Tensor
 
 from workbench.algorithms._schedules import dann_ramp
 from workbench.algorithms.base import ALGORITHMS, Algorithm, Batch, HParam

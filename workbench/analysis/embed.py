@@ -11,13 +11,13 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from workbench.registry import Registry
+from workbench.io import atomic_path
 
 PROJECTIONS: Registry = Registry("projection")
 
@@ -100,15 +100,8 @@ def cache_dir_for(store) -> Path:
 
 def _write_npz(path: Path, **arrays: np.ndarray) -> None:
     """Write ``arrays`` to ``path`` atomically (temp file in the same folder, then rename)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".npz.tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            np.savez(handle, **arrays)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    with atomic_path(path) as tmp, open(tmp, "wb") as handle:
+        np.savez(handle, **arrays)
 
 
 def embed_features(feature_set, projection: str = "tsne", seed: int = 0, pca_dims: int = 50,

@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
+from workbench.io import atomic_write_text
 
 __all__ = ["dtw_distance", "dba_prototype", "class_prototypes", "dataset_distance",
            "similarity_matrix", "neighbours", "cluster_order", "save_matrix", "load_matrix",
@@ -127,14 +127,9 @@ def similarity_matrix(train: dict, iterations: int = 10, backend: str = "dtaidis
 
 def save_matrix(frame, path: str | os.PathLike, **info) -> None:
     """Write the matrix as JSON atomically (temp file, then rename)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     payload = {**info, "names": list(frame.index), "distance": frame.values.tolist(),
                "seconds": frame.attrs.get("seconds")}
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
-    with os.fdopen(fd, "w") as f:
-        json.dump(payload, f)
-    os.replace(tmp, path)
+    atomic_write_text(path, json.dumps(payload))
 
 
 def load_matrix(path: str | os.PathLike):

@@ -32,6 +32,7 @@ from typing import Any, Iterable
 
 from workbench.data.datasets import resolve_root
 from workbench.data.domain import DataError
+from workbench.io import atomic_write_bytes
 
 DATAVERSE_SERVER = "https://researchdata.ntu.edu.sg"
 UCR_SERVER = "https://timeseriesclassification.com"
@@ -175,15 +176,7 @@ def read_manifest(root: Path) -> dict[str, Any]:
 
 def write_atomic(path: Path, data: bytes) -> None:
     """Write ``data`` to a temp file beside ``path``, then rename it into place."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "wb") as out:
-            out.write(data)
-        os.replace(temp, path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
+    atomic_write_bytes(path, data)
 
 
 def record(root: Path, entries: dict[str, dict[str, Any]]) -> None:
