@@ -25,7 +25,8 @@ TABLE3 = {
 
 #: Table IV: architecture ablation, source-only on HHAR; row -> scenario -> accuracy.
 TABLE4 = {
-    "source": f"{SOURCE}, Table IV", "metric": f"{METRIC}, source-only training (L_cls only); Avg over the 10 HHAR scenarios",
+    "source": f"{SOURCE}, Table IV",
+    "metric": f"{METRIC}, source-only training (L_cls only); Avg over the 10 HHAR scenarios",
     "selection": SELECTION, "dataset": "HHAR",
     "columns": ["2→4", "4→1", "7→1", "8→3", "Avg"],
     "values": {
