@@ -26,7 +26,11 @@ C, T, K, B = 3, 32, 4, 16
 COMMON_BACKBONES = ("cnn", "tcn")
 #: Small sizes keep the file fast; one test below runs every method at its default sizes.
 SMALL_OPTIONS = {"cnn": {"mid_channels": 16, "out_channels": 32}, "tcn": {"channels": (16, 16, 16)},
-                 "vrnn": {"hidden_dim": 8, "z_dim": 4}, "tf_encoder": {"modes": 8, "cnn_out": 32}}
+                 "vrnn": {"hidden_dim": 8, "z_dim": 4}, "tf_encoder": {"modes": 8, "cnn_out": 32},
+                 "logora": {"d_model": 16, "layers": 1, "heads": 2, "patch_len": 8,
+                            "kernel_sizes": (2, 4, 8), "local_stages": 2}}
+#: The benchmarks' series length: every method must run at its default sizes on it.
+DEFAULT_T = 128
 #: method -> parameter-name prefixes that may legitimately get no gradient (document why).
 ALLOWED_NO_GRAD: dict[str, tuple[str, ...]] = {}
 
@@ -65,18 +69,18 @@ def build(method: str, backbone: str | None, seed: int = 0, **extra):
     return algorithm.train()
 
 
-def batch(n: int, classes=range(K), seed: int = 0):
+def batch(n: int, classes=range(K), seed: int = 0, length: int = T):
     g = torch.Generator().manual_seed(seed)
     y = torch.tensor(list(classes), dtype=torch.long)[torch.randint(len(classes), (n,), generator=g)]
-    x = torch.randn(n, C, T, generator=g) + y[:, None, None].float() * 0.3
+    x = torch.randn(n, C, length, generator=g) + y[:, None, None].float() * 0.3
     return x, y
 
 
-def run_updates(algorithm, sizes=((B, B),) * 3, classes=range(K)):
+def run_updates(algorithm, sizes=((B, B),) * 3, classes=range(K), length: int = T):
     losses = []
     for i, (ns, nt) in enumerate(sizes):
-        source = batch(ns, classes, seed=i)
-        target = batch(nt, seed=100 + i)[0] if algorithm.uses_target else None
+        source = batch(ns, classes, seed=i, length=length)
+        target = batch(nt, seed=100 + i, length=length)[0] if algorithm.uses_target else None
         losses.append(algorithm.update(source, target))
     return losses
 
@@ -153,10 +157,10 @@ def test_fit_on_domains_smaller_than_a_batch(method):
 
 @pytest.mark.parametrize("method", ALGORITHMS.names())
 def test_default_sizes_one_update(method):
-    algorithm = ALGORITHMS.create(method, C, K, T)
+    algorithm = ALGORITHMS.create(method, C, K, DEFAULT_T)
     algorithm.progress = 0.5
-    assert_finite(run_updates(algorithm, sizes=((8, 5),)))
-    assert algorithm.predict(batch(3)[0]).shape == (3, K)
+    assert_finite(run_updates(algorithm, sizes=((8, 5),), length=DEFAULT_T))
+    assert algorithm.predict(batch(3, length=DEFAULT_T)[0]).shape == (3, K)
 
 
 @pytest.mark.parametrize("method", ALGORITHMS.names())
