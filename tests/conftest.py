@@ -9,6 +9,15 @@ import pytest
 REPO = Path(__file__).resolve().parents[1]
 
 
+def pytest_configure(config):
+    """One intra-op thread everywhere, notebook kernels and subprocesses included (they inherit
+    OMP_NUM_THREADS): the tests use tiny tensors, where threads only add contention; on a
+    loaded 2-core machine two threads made a 20-step fit ten times slower."""
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
+    import torch
+    torch.set_num_threads(1)
+
+
 def real_data_root() -> Path | None:
     """``$WORKBENCH_DATA`` or ``../shared/data`` beside the project, if it exists."""
     for candidate in (os.environ.get("WORKBENCH_DATA"), REPO.parent / "shared" / "data"):

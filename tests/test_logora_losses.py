@@ -1,6 +1,7 @@
 """LogoRA's losses: soft-DTW, triplet sampling, DTW / margin triplet, center, gradient reversal."""
 from __future__ import annotations
 
+import pytest
 import torch
 
 from workbench.losses import (center_loss, dtw_triplet_loss, grad_reverse, margin_triplet_loss, sample_triplets,
@@ -79,7 +80,11 @@ def test_triplet_losses_vanish_for_separated_classes_and_not_for_mixed():
     separated = torch.tensor([[0.0, 0], [0.1, 0], [10, 0], [10.1, 0]])
     assert margin_triplet_loss(separated, labels, margin=1.0).item() == 0.0
     mixed = torch.tensor([[0.0, 0], [10, 0], [0.1, 0], [10.1, 0]])
-    assert margin_triplet_loss(mixed, labels, margin=1.0).item() > 5.0
+    # each anchor's positive is 10 away and its nearest negative 0.1 away: 10 - 0.1 + 1 = 10.9
+    nearest = (torch.tensor([0, 1, 2, 3]), torch.tensor([1, 0, 3, 2]), torch.tensor([2, 3, 0, 1]))
+    assert margin_triplet_loss(mixed, labels, margin=1.0, triplets=nearest).item() == pytest.approx(10.9, abs=1e-4)
+    seeded = margin_triplet_loss(mixed, labels, margin=1.0, generator=torch.Generator().manual_seed(0))
+    assert 0.9 - 1e-4 <= seeded.item() <= 10.9 + 1e-4  # any sampled negative: far (0.9) or near (10.9)
     seq = separated.unsqueeze(1).expand(4, 5, 2).contiguous()
     assert dtw_triplet_loss(seq, labels, margin=1.0, gamma=0.01).item() == 0.0
     triplets = sample_triplets(labels, torch.Generator().manual_seed(0))

@@ -59,7 +59,8 @@ def test_missing_dataset_names_fix(tmp_path):
         load_ucr("NoSuchSet", tmp_path)
 
 
-def test_aeon_shipped_offline():
+def test_aeon_shipped_offline(monkeypatch, tmp_path):
+    monkeypatch.setenv("WORKBENCH_DATA", str(tmp_path))  # no archive there: aeon's copy is used
     train, test = load_ucr("GunPoint", root=None)
     assert "GunPoint" in AEON_SHIPPED and train.x.shape == (50, 1, 150) and len(test) == 150
     assert set(train.y.tolist()) == {0, 1} and "aeon" in train.meta["source_file"]
