@@ -6,11 +6,11 @@ code = nbf.v4.new_code_cell
 params = code('''dataset = "synthetic"          # synthetic | HAR | HHAR | WISDM | EEG
 scenario_list = "synthetic"    # logora | adatime | raincoat | synthetic
 pairs = None                   # e.g. [["15", "19"]]; None: the list's pairs
-max_pairs = 3                  # None: all pairs of the list
+max_pairs = 2                  # None: all pairs of the list
 methods = None                 # None: every registered method
 preset = "logora"              # logora | adatime (see workbench/presets.py)
 seeds = [0]
-steps = 150                    # None: the preset's own length
+steps = 60                     # None: the preset's own length
 device = "cpu"
 data_root = None               # None: $WORKBENCH_DATA or ./data
 store = "runs/table2.sqlite"
@@ -27,7 +27,7 @@ Reproduces Table II of *LogoRA: Local-Global Representation Alignment for Robust
 Classification* (Zhang et al., 2024): target-test accuracy of every registered method on the
 published source→target pairs, mean ± std over seeds, with the paper's value beside each of ours.
 
-- **Default run** (offline, synthetic benchmark, 3 pairs, every registered method, 150 steps,
+- **Default run** (offline, synthetic benchmark, 2 pairs, every registered method, 60 steps,
   1 seed): a few minutes on 2 CPU cores. It says so at the top of its output.
 - **Real table**: `papermill notebooks/table2.ipynb out.ipynb -f notebooks/params/table2_paper.yaml -p dataset HAR`
   (10 pairs × every method × 3 seeds × 2000 steps): hours on a CPU, best on a GPU (`-p device cuda`)
