@@ -110,9 +110,13 @@ def _or_nan(value) -> float:
 
 
 def _improvements(frame: pd.DataFrame, proposed: str) -> pd.Series:
+    """Per row, over the other competitors that have a value there (the paper lacks e.g. DANN)."""
     others = [m for m in frame.columns if m != proposed and m not in BOUNDS]
     if proposed not in frame.columns or not others:
         return pd.Series(np.nan, index=frame.index)
-    return pd.Series({pair: improvement(frame.at[pair, proposed], list(frame.loc[pair, others]))
-                      if frame.loc[pair, [proposed, *others]].notna().all() else np.nan
-                      for pair in frame.index})
+    values = {}
+    for pair in frame.index:
+        present = frame.loc[pair, others].dropna()
+        values[pair] = (improvement(frame.at[pair, proposed], list(present))
+                        if len(present) and not np.isnan(frame.at[pair, proposed]) else np.nan)
+    return pd.Series(values)
