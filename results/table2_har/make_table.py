@@ -37,7 +37,7 @@ notes = [f"ours: {get_preset('logora').description}; 150 steps (~21 epochs of a 
          f"runs: {len(runs)} of {len(configs)}; pairs complete: {len(complete)} of {len(pairs)}"
          + (f"; not run (out of time): {', '.join(missing)}" if missing else ""),
          f"wall time per run (2 shared cores, load 4–10): median {runs.seconds.median():.0f} s, "
-         f"total {runs.seconds.sum() / 60:.0f} CPU-slot minutes"]
+         f"sum of per-run wall times {runs.seconds.sum() / 60:.0f} min (2 workers: 82 min elapsed, 21:07–22:29)"]
 table = table2(runs, "HAR", METHODS, [(p.source, p.target) for p in complete], LOGORA_TABLE2, "LogoRA", notes=notes)
 out = Path(__file__).parent
 table.save(str(out / "table2_HAR_logora"))
