@@ -135,5 +135,7 @@ def attention_explorer(model, domains: dict, top_fraction: float = 0.1):
 
     for box in (domain_box, class_box, sample_box, scale_box):
         box.observe(redraw, names="value")
-    redraw()
+    # No drawing at construction: output-widget messages sent while a notebook runs headless
+    # (papermill, nbval) intermittently hung execution; the static figure is drawn separately.
+    output.append_stdout("Move a control to draw the attention of the chosen sample.\n")
     return widgets.VBox([widgets.HBox([domain_box, class_box]), widgets.HBox([sample_box, scale_box]), output])
