@@ -35,15 +35,6 @@ DEFAULT_T = 128
 ALLOWED_NO_GRAD: dict[str, tuple[str, ...]] = {}
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """Tiny tensors: one intra-op thread is faster, and far faster on a shared, loaded CPU."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 def uses_common_backbone(method: str) -> bool:
     """False for methods with their own encoder (they override the ``backbone`` default)."""
     return "backbone" not in vars(ALGORITHMS.get(method)).get("HPARAMS", {})

@@ -6,7 +6,6 @@ from dataclasses import replace
 
 import numpy as np
 import pytest
-import torch
 
 from workbench.algorithms.base import COMMON_HPARAMS
 from workbench.data.datasets import load_pair
@@ -16,15 +15,6 @@ from workbench.tuning import Budget, read_chosen, tune_lr, tuned_hparams
 TINY = Budget(steps=2, seeds=(0,), batch_size=16, eval_every=2)
 SMALL_CNN = {"backbone_options": {"mid_channels": 8, "out_channels": 16}}
 SCENARIOS = [Scenario("synthetic", "0", "9")]
-
-
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """Tiny tensors: one intra-op thread is faster, and far faster on a shared, loaded CPU."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 def test_tune_lr_records_the_choice_with_its_provenance(tmp_path):
