@@ -65,3 +65,21 @@ def test_fcn_and_fine_tune_change_weights():
     assert tuned.classifier.out_features == 2
     assert not torch.equal(tuned.featurizer.blocks[1].weight, source.featurizer.blocks[1].weight)
     assert 0.0 <= accuracy(tuned, sets["sine"]) <= 1.0
+
+
+def test_neighbour_widget_shows_the_ranked_table_without_an_output_widget():
+    """The widget draws by replacing an HTML value; an Output widget drawn into at construction
+    hung headless notebook runs (transfer_similarity.ipynb under papermill)."""
+    import ipywidgets as widgets
+    import pandas as pd
+
+    from workbench.analysis.similarity_plots import neighbour_widget
+
+    names = ["A", "B", "C"]
+    matrix = pd.DataFrame([[0.0, 1.0, 5.0], [1.0, 0.0, 2.0], [5.0, 2.0, 0.0]], index=names, columns=names)
+    box = neighbour_widget(matrix, "A")
+    dropdown, table = box.children
+    assert not any(isinstance(child, widgets.Output) for child in box.children)
+    assert table.value.index("B") < table.value.index("C")      # B (1.0) ranks before C (5.0)
+    dropdown.value = "C"
+    assert "C" not in table.value.split("</thead>")[1] and table.value.index("B") < table.value.index("A")

@@ -9,6 +9,9 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 NOTEBOOKS = REPO / "notebooks"
+#: A cell that runs longer fails its test instead of holding CI: test-size cells take seconds, and
+#: a kernel stuck on widget messages (an nbclient race) would otherwise wait forever.
+CELL_TIMEOUT_S = 900
 
 
 @pytest.fixture
@@ -25,7 +28,8 @@ def run_notebook(tmp_path):
         out = tmp_path / name
         parameters.setdefault("output_dir", str(tmp_path))
         papermill.execute_notebook(str(NOTEBOOKS / name), str(out), parameters=parameters,
-                                   cwd=str(NOTEBOOKS), kernel_name="python3", progress_bar=False)
+                                   cwd=str(NOTEBOOKS), kernel_name="python3", progress_bar=False,
+                                   execution_timeout=CELL_TIMEOUT_S)
         return json.loads(out.read_text()), tmp_path
 
     return run

@@ -38,22 +38,24 @@ def matplotlib_heatmap(matrix, ax=None, title: str = "Dataset distance (clustere
 
 
 def neighbour_widget(matrix, default: str | None = None):
-    """An ipywidgets dropdown showing the ranked neighbours of the chosen dataset (extra; not stored)."""
-    import ipywidgets as widgets
-    from IPython.display import display
+    """An ipywidgets dropdown showing the ranked neighbours of the chosen dataset (extra; not stored).
 
-    out = widgets.Output()
+    The table is an ``HTML`` widget whose value is replaced on each choice, not an ``Output``
+    widget: drawing into an ``Output`` while a notebook runs headless (papermill, nbval)
+    intermittently hung execution (nbclient waits on the output widget's messages).
+    """
+    import ipywidgets as widgets
+
     dropdown = widgets.Dropdown(options=list(matrix.index), value=default or matrix.index[0],
                                 description="dataset")
+    table = widgets.HTML()
 
     def show(change=None):
-        out.clear_output()
-        with out:
-            display(neighbours(matrix, dropdown.value).head(10))
+        table.value = neighbours(matrix, dropdown.value).head(10).to_html(index=False, float_format="{:.4g}".format)
 
     dropdown.observe(show, names="value")
     show()
-    return widgets.VBox([dropdown, out])
+    return widgets.VBox([dropdown, table])
 
 
 def plot_transfer(results):
