@@ -167,6 +167,18 @@ ssl.to_csv(Path(output_dir) / "fig2_similarity_self_supervised.csv")
 mtcs.to_csv(Path(output_dir) / "fig2_similarity_mtcs.csv")
 """),
     code("plot_task_similarity(ssl, mtcs);"),
+    md("""
+The pairs the paper names as related (§4.4.3), and where each stands among all pairs of distinct
+datasets in each matrix (rank 1 = the most similar pair). Pairs with a dataset not loaded are left out.
+"""),
+    code("""
+from workbench.analysis.task_similarity import pair_ranks
+from workbench.published_mtcs import FIG2_RELATED_PAIRS
+ranks = pair_ranks(ssl, FIG2_RELATED_PAIRS).merge(pair_ranks(mtcs, FIG2_RELATED_PAIRS), on=["pair", "of"],
+                                                  suffixes=("_self_supervised", "_mtcs"))
+ranks.to_csv(Path(output_dir) / "fig2_related_pair_ranks.csv", index=False)
+ranks.round(3)
+"""),
     code("mtcs.round(3)"),
 ]
 

@@ -5,7 +5,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from workbench.analysis.task_similarity import covariance_similarity, covariance_similarity_matrix
+from workbench.analysis.task_similarity import covariance_similarity, covariance_similarity_matrix, pair_ranks
 from workbench.data.domain import Domain
 from workbench.losses import (hierarchical_contrastive_loss, label_affinity, relevant_pairs,
                               weight_sharing_loss)
@@ -119,3 +119,18 @@ def test_covariance_similarity():
     m = covariance_similarity_matrix({"a": a, "b": b, "c": c})
     assert np.allclose(m.values, m.values.T) and ((m.values > 0) & (m.values <= 1 + 1e-9)).all()
     assert np.isclose(m.loc["a", "c"], covariance_similarity(a, c))
+
+
+def test_pair_ranks_places_named_pairs_among_all_pairs():
+    import pandas as pd
+
+    names = ["a", "b", "c", "d"]
+    m = pd.DataFrame(np.eye(4), index=names, columns=names)
+    for (x, y), s in {("a", "b"): 0.9, ("a", "c"): 0.1, ("a", "d"): 0.2,
+                      ("b", "c"): 0.3, ("b", "d"): 0.4, ("c", "d"): 0.5}.items():
+        m.loc[x, y] = m.loc[y, x] = s
+    ranks = pair_ranks(m, [("a", "b"), ("c", "a"), ("a", "missing")]).set_index("pair")
+    assert list(ranks.index) == ["a / b", "c / a"]          # the pair naming a missing task is skipped
+    assert ranks.loc["a / b", "rank"] == 1 and ranks.loc["a / b", "percentile"] == 1.0
+    assert ranks.loc["c / a", "rank"] == 6 and ranks.loc["c / a", "percentile"] == 0.0
+    assert (ranks["of"] == 6).all()

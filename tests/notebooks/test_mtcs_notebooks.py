@@ -35,6 +35,9 @@ def test_mtcs_fig2(run_notebook):
         m = pd.read_csv(out / name, index_col=0)
         assert m.shape == (3, 3) and np.allclose(m.values, m.values.T)
         assert ((m.values > 0) & (m.values <= 1 + 1e-9)).all()
+    ranks = pd.read_csv(out / "fig2_related_pair_ranks.csv")   # none of the paper's pairs is loaded here
+    assert list(ranks.columns) == ["pair", "score_self_supervised", "rank_self_supervised", "of",
+                                   "percentile_self_supervised", "score_mtcs", "rank_mtcs", "percentile_mtcs"]
     assert any(o.get("output_type") == "display_data" for c in nb["cells"] for o in c.get("outputs", []))
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["covariance_factor", "covariance_similarity", "covariance_similarity_matrix"]
+__all__ = ["covariance_factor", "covariance_similarity", "covariance_similarity_matrix", "pair_ranks"]
 
 
 def covariance_factor(x: np.ndarray, rank: int | None = None) -> np.ndarray:
@@ -42,3 +42,26 @@ def covariance_similarity_matrix(representations: dict[str, np.ndarray], rank: i
             denom = np.linalg.norm(f_i) * np.linalg.norm(f_j)
             scores[a, b] = scores[b, a] = np.linalg.norm(f_i.T @ f_j) / denom if denom > 0 else 0.0
     return pd.DataFrame(scores, index=names, columns=names)
+
+
+def pair_ranks(matrix, pairs):
+    """How each named pair of tasks stands among all pairs of distinct tasks in ``matrix``.
+
+    One row per pair present: its score, its rank (1 = the most similar of the ``n (n-1) / 2``
+    pairs) and the percentile (1.0 = the top). A figure like MTCS Fig. 2 gives no numbers; this
+    is the number behind "the related pairs stand out". Pairs naming a missing task are skipped.
+    """
+    import pandas as pd
+
+    names = list(matrix.index)
+    upper = [(a, b, float(matrix.loc[a, b])) for i, a in enumerate(names) for b in names[i + 1:]]
+    scores = np.array([s for _, _, s in upper])
+    rows = []
+    for a, b in pairs:
+        if a not in names or b not in names:
+            continue
+        score = float(matrix.loc[a, b])
+        rank = int((scores > score).sum()) + 1
+        rows.append({"pair": f"{a} / {b}", "score": score, "rank": rank, "of": len(upper),
+                     "percentile": 1.0 - (rank - 1) / max(len(upper) - 1, 1)})
+    return pd.DataFrame(rows, columns=["pair", "score", "rank", "of", "percentile"])
