@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 import torch
 import torch.nn.functional as F
 
@@ -134,3 +135,17 @@ def test_pair_ranks_places_named_pairs_among_all_pairs():
     assert ranks.loc["a / b", "rank"] == 1 and ranks.loc["a / b", "percentile"] == 1.0
     assert ranks.loc["c / a", "rank"] == 6 and ranks.loc["c / a", "percentile"] == 0.0
     assert (ranks["of"] == 6).all()
+
+
+def test_covariance_factor_rank_keeps_the_asked_energy():
+    from workbench.analysis.task_similarity import covariance_factor
+
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((500, 4)) * np.array([10.0, 3.0, 0.1, 0.01])   # variances 100, 9, .01, 1e-4
+    assert covariance_factor(x).shape == (4, 2)                 # 99% of the sum is in the first two
+    assert covariance_factor(x, energy=None).shape == (4, 4)
+    assert covariance_factor(x, rank=1).shape == (4, 1)
+    full = covariance_similarity(x, x[::-1], energy=None)
+    assert abs(covariance_similarity(x, x[::-1]) - full) < 1e-3   # the dropped directions barely count
+    with pytest.raises(ValueError, match="energy"):
+        covariance_factor(x, energy=1.5)

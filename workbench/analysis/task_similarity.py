@@ -1,7 +1,7 @@
 """Covariance similarity between tasks (Wu, Zhang & Ré, ICLR 2020, §2.3), as MTCS Fig. 2 uses it.
 
-For tasks i, j with representations ``X_i: [n_i, D]``, let ``A_i = X_i^T X_i`` with rank-r
-eigendecomposition ``U_i D_i U_i^T``. The score is
+For tasks i, j with representations ``X_i: [n_i, D]``, let ``A_i = X_i^T X_i`` with best rank-r_i
+approximation ``U_i D_i U_i^T``, r_i keeping 99% of the eigenvalues' sum. The score (their eq. 5) is
 ``||(U_i D_i^{1/2})^T U_j D_j^{1/2}||_F / (||U_i D_i^{1/2}||_F ||U_j D_j^{1/2}||_F)``
 ``= sqrt(tr(A_i A_j)) / sqrt(tr A_i tr A_j)`` at full rank: in (0, 1], scale-free, high when the
 two tasks' representations spread along the same directions. A task's score with itself is
@@ -14,27 +14,39 @@ import numpy as np
 __all__ = ["covariance_factor", "covariance_similarity", "covariance_similarity_matrix", "pair_ranks"]
 
 
-def covariance_factor(x: np.ndarray, rank: int | None = None) -> np.ndarray:
-    """``U D^{1/2}: [D, r]`` of ``A = x^T x`` for ``x: [n, D]`` (``x`` scaled by ``1/sqrt(n)``)."""
+def covariance_factor(x: np.ndarray, rank: int | None = None, energy: float | None = 0.99) -> np.ndarray:
+    """``U D^{1/2}: [D, r]`` of ``A = x^T x`` for ``x: [n, D]`` (``x`` scaled by ``1/sqrt(n)``).
+
+    The rank ``r``: ``rank`` if given; else the fewest leading eigenvalues holding ``energy`` of
+    their sum (Wu et al.: "r chosen to contain 99% of the singular values"); ``energy=None`` keeps all.
+    """
     x = np.asarray(x, dtype=np.float64) / np.sqrt(max(len(x), 1))
     eigvals, eigvecs = np.linalg.eigh(x.T @ x)                # ascending
-    order = np.argsort(eigvals)[::-1][:rank]
-    return eigvecs[:, order] * np.sqrt(np.clip(eigvals[order], 0.0, None))
+    order = np.argsort(eigvals)[::-1]
+    eigvals = np.clip(eigvals[order], 0.0, None)
+    if rank is None and energy is not None and eigvals.sum() > 0:
+        if not 0 < energy <= 1:
+            raise ValueError(f"energy={energy} must be in (0, 1]; e.g. 0.99 as Wu et al., or None for full rank")
+        rank = int(np.searchsorted(np.cumsum(eigvals) / eigvals.sum(), energy - 1e-12) + 1)
+    order = order[:rank]
+    return eigvecs[:, order] * np.sqrt(eigvals[:rank])
 
 
-def covariance_similarity(x_i: np.ndarray, x_j: np.ndarray, rank: int | None = None) -> float:
-    """The covariance similarity score of two tasks' representations ``[n_i, D]``, ``[n_j, D]``."""
-    f_i, f_j = covariance_factor(x_i, rank), covariance_factor(x_j, rank)
+def covariance_similarity(x_i: np.ndarray, x_j: np.ndarray, rank: int | None = None,
+                          energy: float | None = 0.99) -> float:
+    """The covariance similarity score (Wu et al. eq. 5) of two tasks' representations ``[n_i, D]``, ``[n_j, D]``."""
+    f_i, f_j = covariance_factor(x_i, rank, energy), covariance_factor(x_j, rank, energy)
     denom = np.linalg.norm(f_i) * np.linalg.norm(f_j)
     return float(np.linalg.norm(f_i.T @ f_j) / denom) if denom > 0 else 0.0
 
 
-def covariance_similarity_matrix(representations: dict[str, np.ndarray], rank: int | None = None):
+def covariance_similarity_matrix(representations: dict[str, np.ndarray], rank: int | None = None,
+                                 energy: float | None = 0.99):
     """Symmetric DataFrame of scores between every pair of tasks (diagonal: each task with itself)."""
     import pandas as pd
 
     names = list(representations)
-    factors = {n: covariance_factor(representations[n], rank) for n in names}
+    factors = {n: covariance_factor(representations[n], rank, energy) for n in names}
     scores = np.zeros((len(names), len(names)))
     for a, na in enumerate(names):
         for b in range(a, len(names)):
