@@ -80,7 +80,7 @@ def plot_task_similarity(left, right, titles=("Self-supervised pre-training (TS2
     """MTCS Fig. 2: two covariance-similarity heatmaps side by side (darker = more related)."""
     import matplotlib.pyplot as plt
 
-    fig, axes = plt.subplots(1, 2, figsize=(12, 5.5))
+    fig, axes = plt.subplots(1, 2, figsize=(13, 6), layout="constrained")   # room for the right panel's labels
     for ax, matrix, title in zip(axes, (left, right), titles):
         image = ax.imshow(matrix.values, cmap="Blues", vmin=0, vmax=1)
         ax.set_xticks(range(len(matrix)), matrix.columns, rotation=90, fontsize=7)
