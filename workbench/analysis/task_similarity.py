@@ -20,13 +20,13 @@ def covariance_factor(x: np.ndarray, rank: int | None = None, energy: float | No
     The rank ``r``: ``rank`` if given; else the fewest leading eigenvalues holding ``energy`` of
     their sum (Wu et al.: "r chosen to contain 99% of the singular values"); ``energy=None`` keeps all.
     """
+    if energy is not None and not 0 < energy <= 1:
+        raise ValueError(f"energy={energy} must be in (0, 1]; e.g. 0.99 as Wu et al., or None for full rank")
     x = np.asarray(x, dtype=np.float64) / np.sqrt(max(len(x), 1))
     eigvals, eigvecs = np.linalg.eigh(x.T @ x)                # ascending
     order = np.argsort(eigvals)[::-1]
     eigvals = np.clip(eigvals[order], 0.0, None)
     if rank is None and energy is not None and eigvals.sum() > 0:
-        if not 0 < energy <= 1:
-            raise ValueError(f"energy={energy} must be in (0, 1]; e.g. 0.99 as Wu et al., or None for full rank")
         rank = int(np.searchsorted(np.cumsum(eigvals) / eigvals.sum(), energy - 1e-12) + 1)
     order = order[:rank]
     return eigvecs[:, order] * np.sqrt(eigvals[:rank])
@@ -35,7 +35,11 @@ def covariance_factor(x: np.ndarray, rank: int | None = None, energy: float | No
 def covariance_similarity(x_i: np.ndarray, x_j: np.ndarray, rank: int | None = None,
                           energy: float | None = 0.99) -> float:
     """The covariance similarity score (Wu et al. eq. 5) of two tasks' representations ``[n_i, D]``, ``[n_j, D]``."""
-    f_i, f_j = covariance_factor(x_i, rank, energy), covariance_factor(x_j, rank, energy)
+    return _score(covariance_factor(x_i, rank, energy), covariance_factor(x_j, rank, energy))
+
+
+def _score(f_i: np.ndarray, f_j: np.ndarray) -> float:
+    """Eq. 5 on two factors ``U D^{1/2}``: ``[D, r_i]``, ``[D, r_j]``."""
     denom = np.linalg.norm(f_i) * np.linalg.norm(f_j)
     return float(np.linalg.norm(f_i.T @ f_j) / denom) if denom > 0 else 0.0
 
@@ -50,9 +54,7 @@ def covariance_similarity_matrix(representations: dict[str, np.ndarray], rank: i
     scores = np.zeros((len(names), len(names)))
     for a, na in enumerate(names):
         for b in range(a, len(names)):
-            f_i, f_j = factors[na], factors[names[b]]
-            denom = np.linalg.norm(f_i) * np.linalg.norm(f_j)
-            scores[a, b] = scores[b, a] = np.linalg.norm(f_i.T @ f_j) / denom if denom > 0 else 0.0
+            scores[a, b] = scores[b, a] = _score(factors[na], factors[names[b]])
     return pd.DataFrame(scores, index=names, columns=names)
 
 
