@@ -149,3 +149,18 @@ def test_covariance_factor_rank_keeps_the_asked_energy():
     assert abs(covariance_similarity(x, x[::-1]) - full) < 1e-3   # the dropped directions barely count
     with pytest.raises(ValueError, match="energy"):
         covariance_factor(x, energy=1.5)
+
+
+def test_fit_and_score_matches_compare_methods_and_encodes():
+    from workbench.mtcs_experiments import compare_methods, fit_and_score
+
+    data = {"a": (_toy("a", 24, 40, 0.0, 0), _toy("a", 24, 40, 0.0, 1)),
+            "b": (_toy("b", 24, 32, 1.0, 2), _toy("b", 24, 32, 1.0, 3))}
+    small = {"depth": 2, "hidden_dim": 8, "output_dim": 16}
+    for method in ("MTL", "TS2Vec-joint"):
+        rows, encode_fn = fit_and_score(data, method, epochs=1, ts2vec_iters=3, encoder_options=small)
+        same = compare_methods(data, (method,), epochs=1, ts2vec_iters=3, encoder_options=small)
+        assert rows.test_acc.tolist() == same.test_acc.tolist()        # the same training, seeded
+        assert encode_fn(data["b"][1].x).shape == (24, 16)
+    with pytest.raises(KeyError, match="compare_methods"):
+        fit_and_score(data, "TS2Vec")

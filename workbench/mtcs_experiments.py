@@ -15,10 +15,10 @@ from workbench.data.domain import DataError, Domain
 from workbench.data.ucr import FETCH_HINT, load_ucr, ucr_names
 from workbench.multitask import MultiTaskConfig, evaluate_svm, train_multitask
 from workbench.published_mtcs import TABLE1, TABLE2, published_frame
-from workbench.ts2vec import TS2Vec, svm_accuracy
+from workbench.ts2vec import TS2Vec, encode, svm_accuracy
 
 __all__ = ["TABLE2_DATASETS", "TABLE1_DATASETS", "load_datasets", "missing_report",
-           "compare_methods", "summary_with_paper", "task_similarity", "plot_summary", "seeds_mean_std"]
+           "compare_methods", "fit_and_score", "summary_with_paper", "task_similarity", "plot_summary", "seeds_mean_std"]
 
 TABLE2_DATASETS = tuple(TABLE2)
 TABLE1_DATASETS = tuple(TABLE1)
@@ -45,29 +45,52 @@ def missing_report(missing: list[str]):
     return pd.DataFrame({"dataset": missing, "how_to_fetch": [FETCH_HINT] * len(missing)})
 
 
-def _multitask_rows(data: dict, method: str, epochs: int, seed: int, device, enc: dict) -> list[dict]:
+def _multitask_rows(data: dict, method: str, epochs: int, seed: int, device, enc: dict):
+    """``(rows, encode)``: one shared MTCS/MTL encoder over ``data`` and its SVM scores."""
     start = time.perf_counter()
     config = MultiTaskConfig(sharing=method == "MTCS", epochs=epochs, seed=seed, encoder_options=enc)
     net, history = train_multitask([train for train, _ in data.values()], config, device)
+    train_s = time.perf_counter() - start
     scores = evaluate_svm(net.encoder, data, device, seed)
     seconds = time.perf_counter() - start
-    return [{"dataset": n, "method": method, "seed": seed, "epochs": epochs, "ts2vec_iters": None,
-             "seconds_all_datasets": seconds, **s} for n, s in scores.items()]
+    rows = [{"dataset": n, "method": method, "seed": seed, "epochs": epochs, "ts2vec_iters": None,
+             "seconds_train": train_s, "seconds_all_datasets": seconds, **s} for n, s in scores.items()]
+    return rows, lambda x: encode(net.encoder, x, device=device)
 
 
-def _ts2vec_rows(data: dict, iters: int, seed: int, device, joint: bool, enc: dict) -> list[dict]:
+def _ts2vec_rows(data: dict, iters: int, seed: int, device, joint: bool, enc: dict):
+    """``(rows, encode)``; ``encode`` is the joint model's (``None`` for one model per dataset)."""
     rows, start = [], time.perf_counter()
     groups = [list(data)] if joint else [[n] for n in data]
     for group in groups:
+        fit_start = time.perf_counter()
         model = TS2Vec(seed=seed, device=device, **enc).fit([data[n][0].x for n in group], n_iters=iters)
+        train_s = time.perf_counter() - fit_start
         for n in group:
             train, test = data[n]
             acc, c = svm_accuracy(model.encode(train.x), train.y, model.encode(test.x), test.y, seed)
             rows.append({"dataset": n, "method": "TS2Vec-joint" if joint else "TS2Vec", "seed": seed,
-                         "epochs": None, "ts2vec_iters": iters, "test_acc": acc, "svm_C": c,
-                         "n_train": len(train), "n_test": len(test)})
+                         "epochs": None, "ts2vec_iters": iters, "seconds_train": train_s, "test_acc": acc,
+                         "svm_C": c, "n_train": len(train), "n_test": len(test)})
     seconds = time.perf_counter() - start
-    return [{**r, "seconds_all_datasets": seconds} for r in rows]
+    return [{**r, "seconds_all_datasets": seconds} for r in rows], (model.encode if joint else None)
+
+
+def fit_and_score(data: dict[str, tuple[Domain, Domain]], method: str, epochs: int = 5,
+                  ts2vec_iters: int = 200, seed: int = 0, device: str | torch.device = "cpu",
+                  encoder_options: dict | None = None):
+    """One shared encoder (``MTCS``, ``MTL`` or ``TS2Vec-joint``) over ``data``: its rows as in
+    ``compare_methods`` and ``encode(x: [N, C, T]) -> [N, 320]``, e.g. for Fig. 2's similarity."""
+    import pandas as pd
+
+    if method in ("MTCS", "MTL"):
+        rows, encode_fn = _multitask_rows(data, method, epochs, seed, device, encoder_options or {})
+    elif method == "TS2Vec-joint":
+        rows, encode_fn = _ts2vec_rows(data, ts2vec_iters, seed, device, True, encoder_options or {})
+    else:
+        raise KeyError(f"{method!r} has no single shared encoder; use MTCS, MTL or TS2Vec-joint "
+                       "(per-dataset TS2Vec: compare_methods)")
+    return pd.DataFrame(rows), encode_fn
 
 
 def compare_methods(data: dict[str, tuple[Domain, Domain]], methods=("MTCS", "MTL", "TS2Vec"),
@@ -88,10 +111,10 @@ def compare_methods(data: dict[str, tuple[Domain, Domain]], methods=("MTCS", "MT
     for seed in seeds:
         for method in methods:
             if method in ("MTCS", "MTL"):
-                rows += _multitask_rows(data, method, epochs, seed, device, encoder_options or {})
+                rows += _multitask_rows(data, method, epochs, seed, device, encoder_options or {})[0]
             elif method in ("TS2Vec", "TS2Vec-joint"):
                 rows += _ts2vec_rows(data, ts2vec_iters, seed, device, method == "TS2Vec-joint",
-                                     encoder_options or {})
+                                     encoder_options or {})[0]
             else:
                 raise KeyError(f"unknown method {method!r}; use MTCS, MTL, TS2Vec or TS2Vec-joint")
     return pd.DataFrame(rows)
@@ -113,7 +136,6 @@ def task_similarity(data: dict[str, tuple[Domain, Domain]], epochs: int = 5, ts2
     Representations are of each dataset's training split. Returns two DataFrames.
     """
     from workbench.analysis.task_similarity import covariance_similarity_matrix
-    from workbench.ts2vec import encode
 
     enc = encoder_options or {}
     pretrained = TS2Vec(seed=seed, device=device, **enc).fit([tr.x for tr, _ in data.values()],
