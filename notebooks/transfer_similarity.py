@@ -1,0 +1,75 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # Transfer learning for time series classification: dataset similarity and transfer
+#
+# Fawaz et al., *Transfer learning for time series classification* (IEEE Big Data 2018):
+# Algorithm 1 (the similarity between datasets: DTW between per-class DBA prototypes of the
+# training sets) and the idea of Figs 6-8 (the accuracy on a target after fine-tuning an FCN
+# pre-trained on the most similar, median and least similar source, vs training from scratch).
+#
+# **Cost.** Default (4 aeon datasets, 3 DBA iterations, 1 target, 2+2 epochs): under a minute.
+# Full run (`params/transfer_similarity_paper.yaml`: every UCR dataset under `root`, 10 DBA
+# iterations, several targets, more epochs): the similarity matrix of the 55 datasets in
+# `../shared/data/ucr` takes minutes on this CPU (cached to `output_dir`); the paper trains 2000
+# epochs per model on GPUs, far beyond a CPU.
+
+# %% tags=["parameters"]
+root = None
+datasets = ['GunPoint', 'ItalyPowerDemand', 'ArrowHead', 'OSULeaf']   # None: every UCR dataset under root
+dba_iterations = 3       # the paper's DBA: 10
+targets = ["ItalyPowerDemand"]
+source_epochs = 2        # the paper: 2000
+target_epochs = 2
+seed = 0
+default_dataset = "GunPoint"
+threads = 1
+output_dir = "."
+
+# %%
+from pathlib import Path
+from workbench.data.ucr import load_ucr, ucr_names
+from workbench.analysis.similarity import similarity_matrix, neighbours
+from workbench.analysis import similarity_plots as plots
+names = datasets or ucr_names(root)
+data = {n: load_ucr(n, root, znorm=True, nan="pad") for n in names}
+matrix = similarity_matrix({n: tr for n, (tr, _) in data.items()}, iterations=dba_iterations,
+                           cache=Path(output_dir) / "similarity_matrix.json")
+matrix.to_csv(Path(output_dir) / "similarity_matrix.csv")
+print(f"{len(matrix)} datasets; computed in {matrix.attrs['seconds']:.1f} s (cached)")
+
+# %%
+plots.plotly_heatmap(matrix)
+
+# %%
+plots.matplotlib_heatmap(matrix);
+
+# %%
+table = neighbours(matrix, default_dataset)
+table.to_csv(Path(output_dir) / "neighbours.csv", index=False)
+table.head(10)
+
+# %%
+plots.neighbour_widget(matrix, default_dataset)
+
+# %%
+from workbench.transfer import transfer_experiment
+results = transfer_experiment(matrix, targets, data, source_epochs, target_epochs, seed=seed, threads=threads)
+results.to_csv(Path(output_dir) / "transfer_results.csv", index=False)
+results.round(3)
+
+# %%
+plots.plot_transfer(results);
