@@ -1,9 +1,15 @@
-"""``fit``: train one method on one scenario, evaluate, select a model, return a ``Run``.
+"""``fit``: the one training loop. A run is a ``RunConfig``; ``fit`` trains it, whatever the
+experiment kind (``workbench.experiment``), and returns a ``Run``.
 
-A run is fully described by its ``RunConfig``; its id is a hash of that config (plus the data
-and code versions), so a run already in the store is returned instead of trained again.
-Target labels are read in exactly one place, ``evaluate`` on the target test split (and by
-the labelled ``oracle`` selection and the labelled target-only upper bound).
+- The run id is a hash of the resolved config, the data version, the code version and, for a
+  run that starts from another (``init_from``: fine-tuning), that run's id. Model selection is
+  not part of it: one training records every evaluation and keeps the checkpoint of every
+  rule its kind serves (``workbench.selection``), so ``last``, ``source_val`` and ``oracle``
+  are read from one training. ``RunConfig.selection`` only says which rule ``Run.metrics``
+  reports.
+- A run found in the store is returned instead of trained again; a run named by
+  ``init_from`` is found in the store or trained first, so a chain resumes at its first
+  unfinished stage.
 """
 from __future__ import annotations
 
@@ -11,31 +17,32 @@ import copy
 import hashlib
 import json
 import time
-from dataclasses import asdict, dataclass, field
-from typing import Any, Iterator
+from dataclasses import asdict, dataclass, field, replace
+from typing import Any
 
 import numpy as np
 import torch
 from torch import Tensor
 
-from workbench.algorithms.base import ALGORITHMS, Algorithm, resolve_hparams
-from workbench.data.datasets import get_dataset, load_pair, resolve_root
-from workbench.data.domain import DataError, Domain, PairData, Scenario
-
-#: Named model-selection rules. ``oracle`` reads target-test labels and is always labelled so.
-SELECTIONS = {
-    "last": "last step",
-    "source_val": "best source-validation accuracy",
-    "oracle": "ORACLE: best target-test accuracy (peeks at target labels)",
-}
+from workbench.data.datasets import resolve_root
+from workbench.data.domain import Scenario
+from workbench.experiment import get_experiment
+from workbench.selection import SELECTIONS, get_rule, improves, label
 
 CODE_VERSION = "0.1.0"
+
+__all__ = ["RunConfig", "Run", "fit", "run_id", "config_id", "load_algorithm", "SELECTIONS"]
 
 
 @dataclass(frozen=True)
 class RunConfig:
     """Everything that determines a run's numbers. ``device`` and the data root are not part
-    of the id (they change where, not what); the data version is."""
+    of the id (they change where, not what); the data version is. ``selection`` is the rule
+    ``Run.metrics`` reports; it is not part of the id either.
+
+    For the UCR kinds ``dataset`` is ``"ucr"`` and ``source`` the training dataset(s), joined
+    by ``+`` (``target`` is the same, or the fine-tuning target).
+    """
 
     method: str
     dataset: str
@@ -50,6 +57,8 @@ class RunConfig:
     selection: str = "source_val"
     split_protocol: str = "cluda"
     normalization: str = "source_train"
+    kind: str = "uda"
+    init_from: "RunConfig | None" = None
 
     @property
     def scenario(self) -> Scenario:
@@ -57,105 +66,96 @@ class RunConfig:
 
     def resolved(self) -> "RunConfig":
         """The same config with every hyper-parameter spelled out (defaults included)."""
-        algorithm = ALGORITHMS.get(self.method)
-        return RunConfig(**{**asdict(self), "hparams": resolve_hparams(algorithm, self.hparams)})
+        hparams = get_experiment(self.kind).resolve_hparams(self.method, self.hparams)
+        parent = self.init_from.resolved() if self.init_from is not None else None
+        return replace(self, hparams=hparams, init_from=parent)
 
     def check(self) -> None:
-        if self.selection not in SELECTIONS:
-            raise ValueError(f"unknown selection {self.selection!r}; choose one of {sorted(SELECTIONS)}")
+        get_rule(self.selection)
+        experiment = get_experiment(self.kind)
+        if self.selection not in experiment.selections:
+            raise ValueError(f"experiment kind {self.kind!r} serves selections {list(experiment.selections)}, "
+                             f"not {self.selection!r}")
         if self.steps < 1 or self.batch_size < 1 or self.eval_every < 1:
             raise ValueError(f"steps, batch_size and eval_every must be >= 1, got "
                              f"{self.steps}, {self.batch_size}, {self.eval_every}")
+        if self.init_from is not None:
+            self.init_from.check()
+
+    @staticmethod
+    def from_dict(values: dict[str, Any]) -> "RunConfig":
+        values = dict(values)
+        if values.get("init_from") is not None:
+            values["init_from"] = RunConfig.from_dict(values["init_from"])
+        return RunConfig(**values)
 
 
-def run_id(config: RunConfig, data_version: str) -> str:
-    """A stable hash of the fully resolved config, data version and code version."""
-    payload = {"config": asdict(config.resolved()), "data_version": data_version, "code_version": CODE_VERSION}
+def run_id(config: RunConfig, data_version: str, parent_id: str | None = None) -> str:
+    """A stable hash of the resolved config (without ``selection``), data and code versions.
+
+    Fields added after the first stores (``kind``, ``init_from``) enter only when they differ
+    from their defaults, so a UDA run's id is what it was, minus the selection.
+    """
+    payload_config = asdict(config.resolved())
+    payload_config.pop("selection")
+    payload_config.pop("init_from")
+    if payload_config["kind"] == "uda":
+        payload_config.pop("kind")
+    payload = {"config": payload_config, "data_version": data_version, "code_version": CODE_VERSION}
+    if parent_id is not None:
+        payload["init_from"] = parent_id
     text = json.dumps(payload, sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
-def pair_digest(pair: PairData) -> str:
-    """A short hash of every array of a loaded pair (tens of ms for the UDA datasets)."""
-    digest = hashlib.sha256()
-    for splits in (pair.source, pair.target):
-        for name, domain in splits.items():
-            digest.update(name.encode())
-            digest.update(np.ascontiguousarray(domain.x).data)
-            digest.update(np.ascontiguousarray(domain.y).data)
-    return digest.hexdigest()[:12]
+def config_id(config: RunConfig, root=None, data=None) -> tuple[str, str]:
+    """``(run id, data version)`` of ``config`` (its ``init_from`` chain resolved against ``root``)."""
+    root = resolve_root(root)
+    version = get_experiment(config.kind).data_version(config, root, data)
+    parent = config_id(config.init_from, root)[0] if config.init_from is not None else None
+    return run_id(config, version, parent), version
 
 
 @dataclass
 class Run:
-    """The outcome of one run: config, metrics, per-evaluation history, provenance."""
+    """One training: config, what each selection rule chose, the evaluations, provenance.
+
+    ``selections``: rule -> ``{"step": int, "metrics": {...}}``; ``states``: rule -> model
+    state (``None`` when not kept). ``metrics`` and ``state_dict`` are those of
+    ``config.selection``; ``select(rule)`` gives the same run read by another rule.
+    """
 
     run_id: str
     config: RunConfig
-    metrics: dict[str, float]
+    selections: dict[str, dict[str, Any]]
     history: list[dict[str, Any]]
     seconds: float
     data_version: str
     device: str = "cpu"
     from_store: bool = False
-    state_dict: dict[str, Tensor] | None = field(default=None, repr=False)
+    states: dict[str, dict[str, Tensor]] | None = field(default=None, repr=False)
+    parent_id: str | None = None
+
+    def has(self, rule: str) -> bool:
+        return rule in self.selections
+
+    def select(self, rule: str) -> "Run":
+        if rule not in self.selections:
+            raise ValueError(f"run {self.run_id} has no selection {rule!r}; it has {sorted(self.selections)}")
+        return replace(self, config=replace(self.config, selection=rule))
+
+    @property
+    def metrics(self) -> dict[str, float]:
+        chosen = self.selections[self.config.selection]
+        return {**chosen["metrics"], "selected_step": float(chosen["step"])}
+
+    @property
+    def state_dict(self) -> dict[str, Tensor] | None:
+        return None if self.states is None else self.states.get(self.config.selection)
 
     @property
     def selection_label(self) -> str:
-        return SELECTIONS[self.config.selection]
-
-
-# -- batching -----------------------------------------------------------------------------
-
-def batches(domain: Domain, batch_size: int, generator: torch.Generator, device: str,
-            with_labels: bool = True) -> Iterator:
-    """Endless shuffled mini-batches of a domain; an epoch's last batch may be shorter.
-
-    A domain smaller than a batch yields the whole domain each time (several WISDM subjects
-    hold fewer samples than a batch).
-    """
-    x = torch.from_numpy(domain.x).to(device)
-    y = torch.from_numpy(domain.y).to(device)
-    n = len(domain)
-    if n == 0:
-        raise DataError(f"{domain.describe()} has no samples to train on")
-    while True:
-        order = torch.randperm(n, generator=generator).to(device)
-        for start in range(0, n, batch_size):
-            index = order[start:start + batch_size]
-            yield (x[index], y[index]) if with_labels else x[index]
-
-
-# -- evaluation ---------------------------------------------------------------------------
-
-@torch.no_grad()
-def predict_domain(algorithm: Algorithm, domain: Domain, device: str, batch_size: int = 256) -> np.ndarray:
-    """Predicted classes ``[N]`` for every sample of ``domain`` (eval mode, no labels read)."""
-    was_training = algorithm.training
-    algorithm.eval()
-    x = torch.from_numpy(domain.x)
-    preds = [algorithm.predict(x[i:i + batch_size].to(device)).argmax(1).cpu()
-             for i in range(0, len(x), batch_size)]
-    algorithm.train(was_training)
-    return torch.cat(preds).numpy() if preds else np.zeros(0, dtype=np.int64)
-
-
-def accuracy_f1(y_true: np.ndarray, y_pred: np.ndarray, num_classes: int) -> tuple[float, float]:
-    """Accuracy and macro-F1 (mean over classes present in ``y_true`` or ``y_pred``)."""
-    acc = float((y_true == y_pred).mean()) if len(y_true) else float("nan")
-    f1s = []
-    for k in range(num_classes):
-        tp = np.sum((y_pred == k) & (y_true == k))
-        fp = np.sum((y_pred == k) & (y_true != k))
-        fn = np.sum((y_pred != k) & (y_true == k))
-        if tp + fp + fn:
-            f1s.append(2 * tp / (2 * tp + fp + fn))
-    return acc, float(np.mean(f1s)) if f1s else float("nan")
-
-
-def evaluate(algorithm: Algorithm, domain: Domain, device: str) -> tuple[float, float]:
-    """Accuracy and macro-F1 on a labelled split (the one place labels are compared)."""
-    return accuracy_f1(domain.y, predict_domain(algorithm, domain, device), domain.num_classes)
+        return label(self.config.selection)
 
 
 # -- fit ----------------------------------------------------------------------------------
@@ -166,88 +166,84 @@ def set_seed(seed: int) -> torch.Generator:
     return torch.Generator().manual_seed(seed)
 
 
-def build_algorithm(config: RunConfig, pair: PairData) -> Algorithm:
-    return ALGORITHMS.create(config.method, pair.num_channels, pair.num_classes, pair.seq_len, config.hparams)
-
-
-def fit(config: RunConfig, root=None, store=None, device: str = "cpu", pair: PairData | None = None,
+def fit(config: RunConfig, root=None, store=None, device: str = "cpu", data=None,
         progress: bool = True, keep_state: bool = True) -> Run:
-    """Train ``config.method`` on ``config``'s scenario, or return the stored run of that config.
+    """Train ``config``, or return its stored run.
 
-    ``store``: a ``ResultsStore`` (or ``None``); a finished run found there is not trained again.
-    ``pair``: already loaded data (else loaded from ``root``). Evaluates every ``eval_every``
-    steps on source val/test and target test, and keeps the model chosen by ``selection``.
+    ``store``: a ``ResultsStore`` (or ``MemoryStore``, or ``None``). ``data``: already loaded
+    data of the config's kind (e.g. a ``PairData`` for UDA; keyed by content in the run id).
+    ``keep_state=False``: no checkpoints kept (a faster, metrics-only run).
     """
     config.check()
+    experiment = get_experiment(config.kind)
     root = resolve_root(root)
-    data_version = get_dataset(config.dataset).data_version(root)
-    if pair is not None:  # data passed in may differ from the registered files: key it by content
-        data_version = f"{data_version}+pair-{pair_digest(pair)}"
-    rid = run_id(config, data_version)
-    if store is not None and (stored := store.get(rid)) is not None:
-        return stored
-    if pair is None:
-        pair = load_pair(config.scenario, root, config.split_protocol, config.normalization)
-    if config.selection == "source_val" and pair.source.val is None:
-        raise DataError(f"selection 'source_val' needs a source validation split, but split protocol "
-                        f"{config.split_protocol!r} has none; use split_protocol='cluda' or selection='last'")
+    data_version = experiment.data_version(config, root, data)
+    parent = None
+    if config.init_from is not None:  # the run this one starts from: stored, or trained now
+        parent = fit(config.init_from, root, store, device, progress=progress)
+    rid = run_id(config, data_version, parent.run_id if parent else None)
+    if store is not None and (stored := store.get(rid, with_state=keep_state)) is not None and stored.has(config.selection):
+        return stored.select(config.selection)
+    if data is None:
+        data = experiment.load(config, root)
+    experiment.check(config, data)
 
     generator = set_seed(config.seed)
-    algorithm = build_algorithm(config, pair).to(device)
-    algorithm.train()
-    labelled = pair.target.train if algorithm.train_on == "target" else pair.source.train
-    source_iter = batches(labelled, config.batch_size, generator, device)
-    target_iter = batches(pair.target.train, config.batch_size, generator, device, with_labels=False)
-
-    history: list[dict[str, Any]] = []
-    best_score, best_state, best_step = -np.inf, None, config.steps
+    model = experiment.build(config, data, parent).to(device)
+    model.train()
     start = time.perf_counter()
-    steps = _progress(range(1, config.steps + 1), progress, f"{config.method} {config.scenario}")
-    for step in steps:
-        algorithm.progress = (step - 1) / config.steps
-        target = next(target_iter) if algorithm.uses_target else None
-        losses = algorithm.update(next(source_iter), target)
-        if step % config.eval_every == 0 or step == config.steps:
-            record = {"step": step, **losses, **_evaluate_all(algorithm, pair, device)}
-            history.append(record)
-            score = _selection_score(config.selection, record)
-            if score is not None and score > best_score:
-                best_score, best_step = score, step
-                best_state = copy.deepcopy(algorithm.state_dict())
+    history, chosen, states = _train(experiment, config, model, data, generator, device, progress)
     seconds = time.perf_counter() - start
-
-    if config.selection != "last" and best_state is not None:
-        algorithm.load_state_dict(best_state)
-    metrics = _final_metrics(algorithm, pair, device)
-    metrics["selected_step"] = float(best_step if config.selection != "last" else config.steps)
-    state = {k: v.detach().cpu() for k, v in algorithm.state_dict().items()} if keep_state else None
-    run = Run(rid, config.resolved(), metrics, history, seconds, data_version, device, False, state)
+    selections, kept = _read_selections(experiment, model, data, device, chosen, states, keep_state)
+    run = Run(rid, config.resolved(), selections, history, seconds, data_version, device, False,
+              kept, parent.run_id if parent else None)
     if store is not None:
         store.put(run)
     return run
 
 
-def _evaluate_all(algorithm: Algorithm, pair: PairData, device: str) -> dict[str, float]:
-    record = {}
-    if pair.source.val is not None:
-        record["source_val_acc"] = evaluate(algorithm, pair.source.val, device)[0]
-    record["target_test_acc"] = evaluate(algorithm, pair.target.test, device)[0]
-    return record
+def _train(experiment, config: RunConfig, model, data, generator, device, progress):
+    """The step loop: ``update`` on each batch, evaluate every ``eval_every`` steps and at the
+    end, keep a copy of the model for every rule whose choice the evaluation improves."""
+    rules = [get_rule(name) for name in experiment.selections]
+    chosen: dict[str, dict | None] = {rule.name: None for rule in rules}
+    states: dict[int, dict[str, Tensor]] = {}
+    history: list[dict[str, Any]] = []
+    feed = experiment.batches(config, data, generator, device, model)
+    for step in _progress(range(1, config.steps + 1), progress, f"{config.method} {config.source}->{config.target}"):
+        model.progress = (step - 1) / config.steps
+        losses = model.update(*next(feed))
+        if step % config.eval_every == 0 or step == config.steps:
+            record = {"step": step, **losses, **experiment.evaluate(model, data, device)}
+            history.append(record)
+            improved = [rule for rule in rules if improves(rule, record, chosen[rule.name])]
+            for rule in improved:
+                chosen[rule.name] = record
+            if any(rule.name != "last" for rule in improved) and step != config.steps:
+                states[step] = copy.deepcopy(model.state_dict())
+            wanted = {r["step"] for r in chosen.values() if r is not None}
+            states = {s: v for s, v in states.items() if s in wanted}
+    return history, chosen, states
 
 
-def _selection_score(selection: str, record: dict[str, float]) -> float | None:
-    if selection == "source_val":
-        return record.get("source_val_acc")
-    if selection == "oracle":
-        return record["target_test_acc"]
-    return None
-
-
-def _final_metrics(algorithm: Algorithm, pair: PairData, device: str) -> dict[str, float]:
-    target_acc, target_f1 = evaluate(algorithm, pair.target.test, device)
-    source_acc, source_f1 = evaluate(algorithm, pair.source.test, device)
-    return {"target_test_acc": target_acc, "target_test_f1": target_f1,
-            "source_test_acc": source_acc, "source_test_f1": source_f1}
+def _read_selections(experiment, model, data, device, chosen, states, keep_state):
+    """Per rule: its step and the final metrics of its checkpoint (and the state, if kept)."""
+    final_state = {k: v.detach().cpu() for k, v in model.state_dict().items()}
+    selections, kept, by_step = {}, {}, {}
+    last_step = max((r["step"] for r in chosen.values() if r is not None), default=0)
+    for name, record in chosen.items():
+        if record is None:
+            continue
+        step = record["step"]
+        if step not in by_step:
+            state = final_state if step == last_step else {k: v.detach().cpu() for k, v in states[step].items()}
+            model.load_state_dict(state)
+            by_step[step] = (experiment.final_metrics(model, data, device), state)
+        metrics, state = by_step[step]
+        selections[name] = {"step": step, "metrics": metrics}
+        kept[name] = state
+    model.load_state_dict(final_state)
+    return selections, (kept if keep_state else None)
 
 
 def _progress(iterable, enabled: bool, description: str):
@@ -257,13 +253,14 @@ def _progress(iterable, enabled: bool, description: str):
     return tqdm(iterable, desc=description, leave=False)
 
 
-def load_algorithm(run: Run, pair: PairData | None = None, root=None) -> Algorithm:
+def load_algorithm(run: Run, data=None, root=None):
     """Rebuild a run's trained model from its stored state (for features, maps, attention)."""
     if run.state_dict is None:
         raise ValueError(f"run {run.run_id} kept no model state; fit it again with keep_state=True")
     config = run.config
-    if pair is None:
-        pair = load_pair(config.scenario, root, config.split_protocol, config.normalization)
-    algorithm = build_algorithm(config, pair)
-    algorithm.load_state_dict(run.state_dict)
-    return algorithm.eval()
+    experiment = get_experiment(config.kind)
+    if data is None:
+        data = experiment.load(config, resolve_root(root))
+    model = experiment.build(config, data, None)
+    model.load_state_dict(run.state_dict)
+    return model.eval()
