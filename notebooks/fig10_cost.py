@@ -34,7 +34,7 @@ output_dir = "."
 # %%
 import pathlib, torch
 import pandas as pd
-from workbench.benchmark import plot_cost, run_benchmark, write_json
+from workbench.analysis.cost import plot_cost, run_benchmark, write_json
 torch.set_num_threads(threads)
 devices = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
 rows = run_benchmark(batch_sizes=tuple(batch_sizes), devices=devices, backbones=tuple(backbones), isolate=isolate,

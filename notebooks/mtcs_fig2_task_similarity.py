@@ -40,7 +40,7 @@ output_dir = "."
 # %%
 from pathlib import Path
 import torch
-from workbench.mtcs_experiments import load_datasets, task_similarity
+from workbench.papers.mtcs import load_datasets, task_similarity
 from workbench.analysis.similarity_plots import plot_task_similarity
 data, missing = load_datasets(datasets, root)
 print("missing:", missing)

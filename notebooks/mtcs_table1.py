@@ -41,7 +41,7 @@ output_dir = "."
 
 # %%
 from pathlib import Path
-from workbench.mtcs_experiments import TABLE1_DATASETS, load_datasets, missing_report, compare_methods, summary_with_paper, plot_summary
+from workbench.papers.mtcs import TABLE1_DATASETS, load_datasets, missing_report, compare_methods, summary_with_paper, plot_summary
 data, missing = load_datasets(datasets or TABLE1_DATASETS, root)
 missing_report(missing).to_csv(Path(output_dir) / "mtcs_table1_missing.csv", index=False)
 print(f"{len(data)} of the Table 1 datasets present; missing: {', '.join(missing) or 'none'}")

@@ -42,7 +42,7 @@ output_dir = "."
 
 # %%
 from pathlib import Path
-from workbench.mtcs_experiments import load_datasets, missing_report, compare_methods, summary_with_paper, plot_summary
+from workbench.papers.mtcs import load_datasets, missing_report, compare_methods, summary_with_paper, plot_summary
 data, missing = load_datasets(datasets, root)
 missing_report(missing)
 

@@ -47,7 +47,7 @@ proposed = "LogoRA"
 output_dir = "."
 
 # %%
-import workbench.experiments as experiments
+import workbench.papers.logora as experiments
 from IPython.display import Markdown, display
 
 # %%

@@ -66,7 +66,7 @@ table.head(10)
 plots.neighbour_widget(matrix, default_dataset)
 
 # %%
-from workbench.transfer import transfer_experiment
+from workbench.pretrain.finetune import transfer_experiment
 results = transfer_experiment(matrix, targets, data, source_epochs, target_epochs, seed=seed, threads=threads)
 results.to_csv(Path(output_dir) / "transfer_results.csv", index=False)
 results.round(3)

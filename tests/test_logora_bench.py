@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import json
 
-from workbench.benchmark import configurations, format_table, measure, measure_isolated
+from workbench.analysis.cost import configurations, format_table, measure, measure_isolated
 from workbench.cli import main
 
 TINY = {"d_model": 16, "layers": 1, "heads": 2}

@@ -11,8 +11,8 @@ from workbench.data.domain import Domain
 from workbench.losses import (hierarchical_contrastive_loss, label_affinity, relevant_pairs,
                               weight_sharing_loss)
 from workbench.models import BACKBONES
-from workbench.multitask import MultiTaskConfig, evaluate_svm, mtcs_sharing_loss, train_multitask
-from workbench.ts2vec import TS2Vec, crop_views, svm_accuracy, task_batches
+from workbench.pretrain.multitask import MultiTaskConfig, evaluate_svm, mtcs_sharing_loss, train_multitask
+from workbench.pretrain.ts2vec import TS2Vec, crop_views, svm_accuracy, task_batches
 
 
 def test_affinity_finds_the_relevant_pair():
@@ -152,7 +152,7 @@ def test_covariance_factor_rank_keeps_the_asked_energy():
 
 
 def test_fit_and_score_matches_compare_methods_and_encodes():
-    from workbench.mtcs_experiments import compare_methods, fit_and_score
+    from workbench.papers.mtcs import compare_methods, fit_and_score
 
     data = {"a": (_toy("a", 24, 40, 0.0, 0), _toy("a", 24, 40, 0.0, 1)),
             "b": (_toy("b", 24, 32, 1.0, 2), _toy("b", 24, 32, 1.0, 3))}

@@ -8,7 +8,7 @@ from workbench.analysis.similarity import (cluster_order, dba_prototype, dtw_dis
                                            neighbours, similarity_matrix)
 from workbench.data.domain import Domain
 from workbench.models import BACKBONES
-from workbench.transfer import accuracy, fine_tune, pick_sources, pretrain
+from workbench.pretrain.finetune import accuracy, fine_tune, pick_sources, pretrain
 
 
 def test_dba_of_identical_series_is_that_series():

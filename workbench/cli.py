@@ -60,7 +60,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_sweep(args: argparse.Namespace) -> int:
-    from workbench.experiments import resolve_pairs
+    from workbench.papers.logora import resolve_pairs
     from workbench.results import ResultsStore
     from workbench.sweep import plan, sweep
     pairs = [p.split(":") for p in args.pairs] if args.pairs else None
@@ -83,7 +83,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 def cmd_bench(args: argparse.Namespace) -> int:
     import torch
 
-    from workbench.benchmark import format_table, run_benchmark, write_json
+    from workbench.analysis.cost import format_table, run_benchmark, write_json
     torch.set_num_threads(args.threads)
     devices = ["cpu"] + (["cuda"] if torch.cuda.is_available() and not args.cpu_only else [])
     options = {"d_model": args.d_model, "layers": args.layers}
@@ -154,7 +154,7 @@ def build_parser() -> argparse.ArgumentParser:
     sw.add_argument("--json", action="store_true")
     sw.set_defaults(func=cmd_sweep)
 
-    from workbench.benchmark import BACKBONE_NAMES
+    from workbench.analysis.cost import BACKBONE_NAMES
     bench = commands.add_parser("bench", help="ms per training step / inference batch and peak memory "
                                               "of LogoRA and the other backbones")
     bench.add_argument("--batch-sizes", type=int, nargs="+", default=[32, 128])

@@ -1,7 +1,7 @@
 import time, torch, warnings; warnings.filterwarnings("ignore")
 torch.set_num_threads(1)
 from workbench.data.ucr import load_ucr
-from workbench.transfer import pretrain, fine_tune, accuracy
+from workbench.pretrain.finetune import pretrain, fine_tune, accuracy
 root = "/work/shared/data"
 src, _ = load_ucr("GunPoint", root, znorm=True)
 tr, te = load_ucr("Coffee", root, znorm=True)

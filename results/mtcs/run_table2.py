@@ -14,7 +14,7 @@ import pandas as pd
 import torch
 
 torch.set_num_threads(1)
-from workbench.mtcs_experiments import TABLE2_DATASETS, compare_methods, load_datasets  # noqa: E402
+from workbench.papers.mtcs import TABLE2_DATASETS, compare_methods, load_datasets  # noqa: E402
 
 seed, epochs, iters = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
 methods = sys.argv[4].split(",")

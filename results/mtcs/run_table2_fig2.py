@@ -20,7 +20,7 @@ import torch
 
 torch.set_num_threads(1)
 from workbench.analysis.task_similarity import covariance_similarity_matrix  # noqa: E402
-from workbench.mtcs_experiments import TABLE2_DATASETS, fit_and_score, load_datasets  # noqa: E402
+from workbench.papers.mtcs import TABLE2_DATASETS, fit_and_score, load_datasets  # noqa: E402
 
 OUT = "results/mtcs"
 

@@ -2,7 +2,7 @@ import time, torch, warnings; warnings.filterwarnings("ignore")
 torch.set_num_threads(1)
 from workbench.data.ucr import load_ucr
 from workbench.analysis.similarity import load_matrix
-from workbench.transfer import transfer_experiment, pick_sources
+from workbench.pretrain.finetune import transfer_experiment, pick_sources
 root = "/work/shared/data"
 m = load_matrix("results/mtcs/sim_all.json")
 targets = ["Coffee"]

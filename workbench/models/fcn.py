@@ -3,7 +3,7 @@ transfer-learning study (IEEE Big Data 2018).
 
 Three blocks Conv1d -> BatchNorm -> ReLU with 128, 256, 128 filters and kernels 8, 5, 3
 (stride 1, same padding), then global average pooling over time: ``[B, C, T] -> [B, 128]``.
-The softmax layer lives outside (``workbench.transfer``), so it can be replaced for a target.
+The softmax layer lives outside (``workbench.pretrain.finetune``), so it can be replaced for a target.
 """
 from __future__ import annotations
 

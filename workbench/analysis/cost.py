@@ -159,7 +159,7 @@ def _rss_mb() -> float:
 def measure_isolated(config: dict, batch_size: int, **kwargs) -> dict:
     """``measure`` in a fresh CPU subprocess (1 config), adding its peak-RSS growth."""
     payload = json.dumps({"config": config, "batch_size": batch_size, **kwargs})
-    result = subprocess.run([sys.executable, "-m", "workbench.benchmark", payload], capture_output=True,
+    result = subprocess.run([sys.executable, "-m", "workbench.analysis.cost", payload], capture_output=True,
                             text=True, env={**os.environ, "OMP_NUM_THREADS": str(torch.get_num_threads())})
     if result.returncode != 0:
         raise RuntimeError(f"benchmark subprocess for {config['name']} failed:\n{result.stderr[-2000:]}")

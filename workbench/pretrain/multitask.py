@@ -5,7 +5,7 @@ MTL: the sum of each task's cross-entropy (Eq. 2). MTCS adds, for the current ba
 ``k``, the soft weight-sharing loss (Eq. 3) to every other task ``j``, with relevant label
 pairs from the batch's label affinity (Eq. 4) over threshold ``tau`` (Eq. 5), weighted by
 ``alpha`` (Eq. 6). Each mini-batch comes from one dataset (§4.2). Evaluation (§3.4): frozen
-encoder, an SVM per dataset on its representations (``workbench.ts2vec.svm_accuracy``).
+encoder, an SVM per dataset on its representations (``workbench.pretrain.ts2vec.svm_accuracy``).
 """
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from torch import Tensor, nn
 from workbench.data.domain import Domain
 from workbench.losses.contrastive import label_affinity, relevant_pairs, weight_sharing_loss
 from workbench.models.ts2vec import TS2VecEncoder
-from workbench.ts2vec import encode, svm_accuracy, task_batches
+from workbench.pretrain.ts2vec import encode, svm_accuracy, task_batches
 
 __all__ = ["MultiTaskNet", "MultiTaskConfig", "mtcs_sharing_loss", "train_multitask",
            "evaluate_svm"]

@@ -13,9 +13,9 @@ import torch
 
 from workbench.data.domain import DataError, Domain
 from workbench.data.ucr import FETCH_HINT, load_ucr, ucr_names
-from workbench.multitask import MultiTaskConfig, evaluate_svm, train_multitask
+from workbench.pretrain.multitask import MultiTaskConfig, evaluate_svm, train_multitask
 from workbench.published_mtcs import TABLE1, TABLE2, published_frame
-from workbench.ts2vec import TS2Vec, encode, svm_accuracy
+from workbench.pretrain.ts2vec import TS2Vec, encode, svm_accuracy
 
 __all__ = ["TABLE2_DATASETS", "TABLE1_DATASETS", "load_datasets", "missing_report",
            "compare_methods", "fit_and_score", "summary_with_paper", "task_similarity", "plot_summary", "seeds_mean_std"]

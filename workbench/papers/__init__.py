@@ -1,0 +1,1 @@
+"""One module per paper: its experiments, table settings and published numbers (always labelled as the paper's)."""
