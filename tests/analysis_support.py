@@ -17,7 +17,7 @@ def tiny_store(tmp_dir, methods=("ERM", "DANN"), steps: int = 8):
     base = RunConfig("ERM", **PAIR_ARGS, steps=steps, eval_every=4, batch_size=16)
     pair = load_pair(base.scenario)
     runs = {m: fit(RunConfig(m, **PAIR_ARGS, steps=steps, eval_every=4, batch_size=16),
-                   store=store, pair=pair, progress=False) for m in methods}
+                   store=store, data=pair, progress=False) for m in methods}
     return store, pair, runs
 
 

@@ -140,7 +140,7 @@ def test_fit_on_domains_smaller_than_a_batch(method):
     name = hparam_table(ALGORITHMS.get(method))["backbone"].default
     config = RunConfig(method, "synthetic", "s", "t", hparams={"backbone_options": SMALL_OPTIONS[name]},
                        steps=4, batch_size=16, eval_every=2, selection="source_val")
-    run = fit(config, pair=tiny_pair(), progress=False, keep_state=False)
+    run = fit(config, data=tiny_pair(), progress=False, keep_state=False)
     for key in ("target_test_acc", "source_test_acc"):
         assert 0.0 <= run.metrics[key] <= 1.0
     assert [h["step"] for h in run.history] == [2, 4]

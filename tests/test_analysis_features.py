@@ -8,7 +8,8 @@ from analysis_support import one_thread, tiny_store  # noqa: F401
 from workbench.analysis.features import FeatureSet, algorithm_features, load_run, raw_features, run_features
 from workbench.data.datasets import load_pair
 from workbench.data.domain import DataError, Scenario
-from workbench.train import load_algorithm, predict_domain
+from workbench.evaluation import predict_domain
+from workbench.train import load_algorithm
 
 
 @pytest.fixture(scope="module")

@@ -8,7 +8,8 @@ import torch
 from workbench.data import DataError, Domain, Scenario, Splits, get_dataset, load_pair
 from workbench.data.datasets import normalize_pair
 from workbench.registry import Registry
-from workbench.train import RunConfig, accuracy_f1, fit, run_id
+from workbench.evaluation import accuracy_f1
+from workbench.train import RunConfig, fit, run_id
 
 
 def make_domain(n=20, c=3, t=16, k=4, seed=0, **meta) -> Domain:
@@ -113,8 +114,8 @@ def test_unknown_hparam_is_an_error():
 
 def test_dann_differs_from_erm_and_uses_target():
     pair = load_pair(Scenario("synthetic", "0", "9"))
-    erm = fit(RunConfig("ERM", "synthetic", "0", "9", steps=30, eval_every=30), pair=pair, progress=False)
-    dann = fit(RunConfig("DANN", "synthetic", "0", "9", steps=30, eval_every=30), pair=pair, progress=False)
+    erm = fit(RunConfig("ERM", "synthetic", "0", "9", steps=30, eval_every=30), data=pair, progress=False)
+    dann = fit(RunConfig("DANN", "synthetic", "0", "9", steps=30, eval_every=30), data=pair, progress=False)
     assert erm.run_id != dann.run_id
     assert "domain" in dann.history[-1] and "domain" not in erm.history[-1]
     assert all(torch.isfinite(v).all() for v in dann.state_dict.values() if v.is_floating_point())
@@ -128,7 +129,7 @@ def test_run_id_follows_the_data_passed_in(tmp_path):
     changed = Splits(train=pair.source.train.with_x(pair.source.train.x * 2), val=pair.source.val,
                      test=pair.source.test)
     other = type(pair)(pair.scenario, changed, pair.target, pair.normalization, pair.split_protocol)
-    a = fit(config, pair=pair, store=store, progress=False)
-    b = fit(config, pair=other, store=store, progress=False)
+    a = fit(config, data=pair, store=store, progress=False)
+    b = fit(config, data=other, store=store, progress=False)
     assert a.run_id != b.run_id and not b.from_store
-    assert fit(config, pair=pair, store=store, progress=False).from_store
+    assert fit(config, data=pair, store=store, progress=False).from_store

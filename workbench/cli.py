@@ -38,14 +38,24 @@ def cmd_data_fetch(args: argparse.Namespace) -> int:
     return 0
 
 
+def run_config(args: argparse.Namespace):
+    """The ``RunConfig`` of ``workbench run``: the preset's, with the flags given overriding it."""
+    from dataclasses import replace
+
+    from workbench.data.domain import Scenario
+    from workbench.sweep import plan
+    scenario = Scenario(args.dataset, args.source, args.target, args.list)
+    config = plan([args.method], [scenario], [args.seed], preset=args.preset, steps=args.steps, root=args.root,
+                  hparams={args.method: json.loads(args.hparams)})[0]
+    overrides = {name: getattr(args, name) for name in ("batch_size", "eval_every", "selection",
+                                                         "split_protocol", "normalization")}
+    return replace(config, **{k: v for k, v in overrides.items() if v is not None})
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     from workbench.results import ResultsStore
-    from workbench.train import RunConfig, fit
-    config = RunConfig(method=args.method, dataset=args.dataset, source=args.source, target=args.target,
-                       scenario_list=args.list, hparams=json.loads(args.hparams), seed=args.seed,
-                       steps=args.steps, batch_size=args.batch_size, eval_every=args.eval_every,
-                       selection=args.selection, split_protocol=args.split_protocol,
-                       normalization=args.normalization)
+    from workbench.train import fit
+    config = run_config(args)
     store = ResultsStore(args.store) if args.store else None
     run = fit(config, root=args.root, store=store, device=args.device, progress=not args.json)
     payload = {"run_id": run.run_id, **run.metrics, "seconds": run.seconds, "from_store": run.from_store,
@@ -60,7 +70,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_sweep(args: argparse.Namespace) -> int:
-    from workbench.papers.logora import resolve_pairs
+    from workbench.data.scenarios import resolve_pairs
     from workbench.results import ResultsStore
     from workbench.sweep import plan, sweep
     pairs = [p.split(":") for p in args.pairs] if args.pairs else None
@@ -96,7 +106,16 @@ def cmd_bench(args: argparse.Namespace) -> int:
     return 0
 
 
+def positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a whole number >= 1, got {text}")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
+    from workbench.presets import PRESETS
+    from workbench.selection import SELECTIONS
     parser = argparse.ArgumentParser(prog="workbench", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
 
@@ -122,13 +141,17 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--source", required=True)
     run.add_argument("--target", required=True)
     run.add_argument("--list", default="custom", help="the published scenario list the pair comes from")
-    run.add_argument("--steps", type=int, default=500)
+    run.add_argument("--preset", default="logora", choices=list(PRESETS),
+                     help="protocol preset (as `sweep --preset`): backbone, splits, normalisation, selection, length")
+    run.add_argument("--steps", type=positive_int, default=None, help="steps (default: the preset's)")
     run.add_argument("--seed", type=int, default=0)
-    run.add_argument("--batch-size", type=int, default=32)
-    run.add_argument("--eval-every", type=int, default=100)
-    run.add_argument("--selection", default="source_val", choices=["last", "source_val", "oracle"])
-    run.add_argument("--split-protocol", default="cluda", choices=["cluda", "adatime"])
-    run.add_argument("--normalization", default="source_train", choices=["source_train", "per_domain", "none"])
+    run.add_argument("--batch-size", type=positive_int, default=None, help="default: the preset's")
+    run.add_argument("--eval-every", type=positive_int, default=None, help="default: a tenth of the steps")
+    run.add_argument("--selection", default=None, choices=sorted(SELECTIONS),
+                     help="which selection rule to report (default: the preset's); every rule is recorded")
+    run.add_argument("--split-protocol", default=None, choices=["cluda", "adatime"], help="default: the preset's")
+    run.add_argument("--normalization", default=None, choices=["source_train", "per_domain", "none"],
+                     help="default: the preset's")
     run.add_argument("--hparams", default="{}", help="JSON object of hyper-parameter overrides")
     run.add_argument("--root", default=None)
     run.add_argument("--store", default="runs/results.sqlite", help="results store ('' for none)")
@@ -143,12 +166,12 @@ def build_parser() -> argparse.ArgumentParser:
     sw.add_argument("--pairs", nargs="*", help="explicit pairs SOURCE:TARGET instead of the list")
     sw.add_argument("--max-pairs", type=int, default=None)
     sw.add_argument("--seeds", nargs="+", type=int, default=[0])
-    sw.add_argument("--preset", default="logora", choices=["logora", "adatime"])
-    sw.add_argument("--steps", type=int, default=None, help="steps per run (default: the preset's)")
+    sw.add_argument("--preset", default="logora", choices=list(PRESETS))
+    sw.add_argument("--steps", type=positive_int, default=None, help="steps per run (default: the preset's)")
     sw.add_argument("--root", default=None)
     sw.add_argument("--store", default="runs/results.sqlite")
     sw.add_argument("--executor", default="local", choices=["local", "ray"])
-    sw.add_argument("--workers", type=int, default=1)
+    sw.add_argument("--workers", type=positive_int, default=1)
     sw.add_argument("--address", default=None, help="Ray cluster address (executor ray)")
     sw.add_argument("--device", default="cpu")
     sw.add_argument("--json", action="store_true")

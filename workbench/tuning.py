@@ -78,7 +78,9 @@ def tune_lr(method: str, scenarios: list[Scenario], budget: Budget = Budget(), *
     ``pairs``: a function ``Scenario -> PairData`` (default: ``load_pair`` from ``root`` with
     the ``cluda`` splits, which have a source validation split). ``path=None``: do not record.
     """
-    from workbench.train import RunConfig, fit  # train imports the registry; keep import light
+    from workbench.results import MemoryStore
+    from workbench.sweep import sweep
+    from workbench.train import RunConfig
 
     if not scenarios:
         raise ValueError("tune_lr needs at least one scenario (source -> target pair)")
@@ -90,20 +92,18 @@ def tune_lr(method: str, scenarios: list[Scenario], budget: Budget = Budget(), *
     if "lr" in base:
         raise ValueError("base_hparams must not fix 'lr': it is the searched hyper-parameter")
     loaded = {s: _load(s, pairs, root) for s in scenarios}
+    configs = [RunConfig(method, scenario.dataset, scenario.source, scenario.target, scenario.scenario_list,
+                         {**base, "lr": lr}, seed, budget.steps, budget.batch_size, budget.eval_every, "source_val")
+               for lr in budget.grid for scenario in loaded for seed in budget.seeds]
+    results = store if store is not None else MemoryStore()
+    ids = sweep(configs, store=results, root=root, device=device, progress=False, keep_state=False,
+                data=lambda config: loaded[config.scenario])
+    runs = [results.get(rid, with_state=False) for rid in ids]
     scores: dict[str, float] = {}
-    data_version = ""
     for lr in budget.grid:
-        per_run = []
-        for scenario, pair in loaded.items():
-            for seed in budget.seeds:
-                config = RunConfig(method, scenario.dataset, scenario.source, scenario.target,
-                                   scenario.scenario_list, {**base, "lr": lr}, seed, budget.steps,
-                                   budget.batch_size, budget.eval_every, "source_val")
-                run = fit(config, root=root, store=store, device=device, pair=pair, progress=False,
-                          keep_state=False)
-                per_run.append(source_val_score(run.history))
-                data_version = run.data_version
+        per_run = [source_val_score(run.history) for run in runs if run.config.hparams["lr"] == lr]
         scores[repr(float(lr))] = float(np.mean(per_run))
+    data_version = runs[-1].data_version
     best = max(budget.grid, key=lambda lr: scores[repr(float(lr))])  # first of equals wins
     choice = LrChoice(method, scenarios[0].dataset, float(best), scores,
                       [f"{s.source}->{s.target}" for s in scenarios],

@@ -43,12 +43,14 @@ def train_methods(methods, pair: PairData, base_config, store=None, device: str 
     already in ``store`` are returned, not trained again). ``root``: the data root the pair came
     from (``fit`` reads the dataset's data version there for the run id).
     """
-    from workbench.train import fit
+    from workbench.results import MemoryStore
+    from workbench.sweep import sweep
 
-    runs = {}
-    for label, spec in method_specs(methods).items():
-        config = replace(base_config, method=spec["method"], hparams=spec["hparams"])
-        runs[label] = fit(config, root=root, store=store, device=device, pair=pair, progress=progress)
+    specs = method_specs(methods)
+    configs = [replace(base_config, method=spec["method"], hparams=spec["hparams"]) for spec in specs.values()]
+    results = store if store is not None else MemoryStore()
+    ids = sweep(configs, store=results, root=root, device=device, progress=progress, data=pair)
+    runs = {label: results.get(rid).select(base_config.selection) for label, rid in zip(specs, ids)}
     return runs
 
 

@@ -36,19 +36,23 @@ def sensitivity_sweep(base_config, grid: dict[str, Iterable[Any]], seeds: Iterab
     """
     import pandas as pd
 
-    from workbench.train import SELECTIONS, fit
+    from workbench.results import MemoryStore
+    from workbench.selection import label
+    from workbench.sweep import sweep
 
     check_grid(base_config.method, grid)
+    points = [(name, value, int(seed)) for name, values in grid.items() for value in values for seed in seeds]
+    configs = [replace(base_config, hparams={**base_config.hparams, name: value}, seed=seed)
+               for name, value, seed in points]
+    results = store if store is not None else MemoryStore()
+    ids = sweep(configs, store=results, root=root, device=device, progress=progress, data=pair)
     rows = []
-    for name, values in grid.items():
-        for value in values:
-            for seed in seeds:
-                config = replace(base_config, hparams={**base_config.hparams, name: value}, seed=int(seed))
-                run = fit(config, root=root, store=store, device=device, pair=pair, progress=progress)
-                rows.append({"hparam": name, "value": value, "seed": int(seed),
-                             **{k: run.metrics[k] for k in ("target_test_acc", "target_test_f1",
-                                                            "source_test_acc", "selected_step")},
-                             "selection": SELECTIONS[config.selection], "run_id": run.run_id})
+    for (name, value, seed), rid in zip(points, ids):
+        run = results.get(rid, with_state=False).select(base_config.selection)
+        rows.append({"hparam": name, "value": value, "seed": seed,
+                     **{k: run.metrics[k] for k in ("target_test_acc", "target_test_f1",
+                                                    "source_test_acc", "selected_step")},
+                     "selection": label(base_config.selection), "run_id": rid})
     return pd.DataFrame(rows)
 
 

@@ -63,3 +63,12 @@ def scenario_datasets(list_name: str) -> list[str]:
     if list_name not in _LISTS:
         raise DataError(f"unknown scenario list {list_name!r}; choose one of {', '.join(SCENARIO_LISTS)}")
     return list(_LISTS[list_name])
+
+
+def resolve_pairs(dataset: str, scenario_list: str, pairs=None, max_pairs: int | None = None) -> list[Scenario]:
+    """Explicit ``pairs`` (``[[source, target], ...]``) or the named published list, cut to ``max_pairs``."""
+    if pairs:
+        found = [Scenario(dataset, str(s), str(t), scenario_list or "custom") for s, t in pairs]
+    else:
+        found = scenarios(dataset, scenario_list)
+    return found[:max_pairs] if max_pairs else found
