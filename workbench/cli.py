@@ -113,12 +113,7 @@ def positive_int(text: str) -> int:
     return value
 
 
-def build_parser() -> argparse.ArgumentParser:
-    from workbench.presets import PRESETS
-    from workbench.selection import SELECTIONS
-    parser = argparse.ArgumentParser(prog="workbench", description=__doc__)
-    commands = parser.add_subparsers(dest="command", required=True)
-
+def _data_commands(commands) -> None:
     data = commands.add_parser("data", help="inspect and fetch datasets").add_subparsers(dest="data_command", required=True)
     info = data.add_parser("info", help="domains, split sizes, shapes, classes")
     info.add_argument("name")
@@ -135,6 +130,10 @@ def build_parser() -> argparse.ArgumentParser:
     fetch.add_argument("--json", action="store_true")
     fetch.set_defaults(func=cmd_data_fetch)
 
+
+def _run_command(commands) -> None:
+    from workbench.presets import PRESETS
+    from workbench.selection import SELECTIONS
     run = commands.add_parser("run", help="train one method on one scenario (or find it in the store)")
     run.add_argument("--method", required=True)
     run.add_argument("--dataset", required=True)
@@ -159,6 +158,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--json", action="store_true")
     run.set_defaults(func=cmd_run)
 
+
+def _sweep_command(commands) -> None:
+    from workbench.presets import PRESETS
     sw = commands.add_parser("sweep", help="methods x pairs x seeds under a preset; resumable")
     sw.add_argument("--methods", nargs="+", required=True)
     sw.add_argument("--dataset", required=True)
@@ -177,6 +179,8 @@ def build_parser() -> argparse.ArgumentParser:
     sw.add_argument("--json", action="store_true")
     sw.set_defaults(func=cmd_sweep)
 
+
+def _bench_command(commands) -> None:
     from workbench.analysis.cost import BACKBONE_NAMES
     bench = commands.add_parser("bench", help="ms per training step / inference batch and peak memory "
                                               "of LogoRA and the other backbones")
@@ -193,6 +197,13 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--out", default="runs/bench.json")
     bench.add_argument("--json", action="store_true")
     bench.set_defaults(func=cmd_bench)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="workbench", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    for add in (_data_commands, _run_command, _sweep_command, _bench_command):
+        add(commands)
     return parser
 
 
