@@ -16,6 +16,7 @@ _EXPORTS = {
     "ALGORITHMS": "workbench.algorithms.base", "Algorithm": "workbench.algorithms.base",
     "BACKBONES": "workbench.models", "RunConfig": "workbench.train", "Run": "workbench.train",
     "fit": "workbench.train", "load_algorithm": "workbench.train", "ResultsStore": "workbench.results",
+    "sweep": "workbench.sweep", "runs_frame": "workbench.sweep", "SELECTIONS": "workbench.selection",
 }
 
 __all__ = sorted(_EXPORTS)

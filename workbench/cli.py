@@ -71,15 +71,13 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def cmd_sweep(args: argparse.Namespace) -> int:
     from workbench.data.scenarios import resolve_pairs
-    from workbench.results import ResultsStore
-    from workbench.sweep import plan, sweep
+    from workbench.sweep import plan, runs_frame, sweep
     pairs = [p.split(":") for p in args.pairs] if args.pairs else None
     scenarios = resolve_pairs(args.dataset, args.list, pairs, args.max_pairs)
     configs = plan(args.methods, scenarios, args.seeds, preset=args.preset, steps=args.steps, root=args.root)
     ids = sweep(configs, store=args.store, root=args.root, executor=args.executor, workers=args.workers,
                 address=args.address, device=args.device, progress=not args.json)
-    rows = ResultsStore(args.store).table()
-    rows = rows[rows["run_id"].isin(ids)]
+    rows = runs_frame(configs, ids, args.store)
     payload = {"runs": len(ids), "store": args.store,
                "results": rows[["run_id", "method", "source", "target", "seed", "target_test_acc",
                                 "target_test_f1", "seconds"]].to_dict("records")}

@@ -117,6 +117,25 @@ def sweep(configs: list[RunConfig], store: Any = "runs/results.sqlite", root=Non
     return ids
 
 
+def runs_frame(configs: list[RunConfig], ids: list[str], store):
+    """One row per config (config columns + metrics), each run read by its config's own
+    ``selection`` rule: the table of a sweep, whatever rule earlier callers stored it under."""
+    import pandas as pd
+    results = _open(store)
+    rows = []
+    for config, rid in zip(configs, ids):
+        run = results.get(rid, with_state=False)
+        if run is None:
+            raise KeyError(f"run {rid} ({config.method} {config.source}->{config.target} seed {config.seed}) "
+                           "is not in the store; run the sweep first")
+        run = run.select(config.selection)
+        rows.append({"run_id": rid, "method": config.method, "dataset": config.dataset, "source": config.source,
+                     "target": config.target, "scenario_list": config.scenario_list, "seed": config.seed,
+                     "steps": config.steps, "selection": config.selection, "kind": config.kind,
+                     **run.metrics, "seconds": run.seconds, "device": run.device, "parent_id": run.parent_id})
+    return pd.DataFrame(rows)
+
+
 def _train_and_store(config: RunConfig, root, store_path: str, device: str, threads: int) -> str:
     import torch
     torch.set_num_threads(threads)
