@@ -4,6 +4,7 @@ from __future__ import annotations
 import pytest
 import torch
 
+import workbench.algorithms._adversarial as adversarial_module
 import workbench.algorithms.logora as logora_module
 from workbench.algorithms import ALGORITHMS
 from workbench.algorithms.logora import LOSS_SWITCHES, TABLE3_COLUMNS, TABLE4_ROWS, TABLE5_COLUMNS
@@ -11,6 +12,8 @@ from workbench.algorithms.logora import LOSS_SWITCHES, TABLE3_COLUMNS, TABLE4_RO
 SMALL = {"backbone_options": {"d_model": 16, "layers": 1, "heads": 2}}
 LOSS_FUNCTIONS = {"use_dtw": "dtw_triplet_loss", "use_margin": "margin_triplet_loss",
                   "use_adversarial": "domain_adversarial", "use_center": "center_loss"}
+#: where each loss function is looked up when LogoRA calls it (L_adv goes through DomainAdversary)
+LOSS_MODULES = {"domain_adversarial": adversarial_module}
 
 
 def _batches(seed: int, n_source: int, n_target: int):
@@ -47,12 +50,13 @@ def test_parameters_change_after_update():
 def test_switched_off_losses_are_not_computed(switch, monkeypatch):
     calls: dict[str, int] = {}
     for name in LOSS_FUNCTIONS.values():
-        original = getattr(logora_module, name)
+        module = LOSS_MODULES.get(name, logora_module)
+        original = getattr(module, name)
 
         def counting(*args, _name=name, _original=original, **kwargs):
             calls[_name] = calls.get(_name, 0) + 1
             return _original(*args, **kwargs)
-        monkeypatch.setattr(logora_module, name, counting)
+        monkeypatch.setattr(module, name, counting)
     losses = _make({switch: False}).update(*_batches(0, 8, 6))
     off = LOSS_FUNCTIONS[switch]
     assert off not in calls

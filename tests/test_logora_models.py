@@ -61,9 +61,9 @@ def test_table4_backbones_map_series_to_features(name):
     x = torch.randn(5, 3, 64)
     feats = model(x)
     assert feats.shape == (5, model.out_dim) and torch.isfinite(feats).all()
-    if hasattr(model, "encode"):
-        seq, fused = model.encode(x)
-        assert seq.dim() == 3 and seq.shape[0] == 5 and fused.shape == feats.shape
+    encoding = model.encode(x)
+    seq = encoding.patches if encoding.patches is not None else encoding.sequence   # every Table IV row has one
+    assert seq.dim() == 3 and seq.shape[0] == 5 and encoding.features.shape == feats.shape
 
 
 @pytest.mark.parametrize("name", ["logora", "global_local1", "global_tcn"])

@@ -4,6 +4,7 @@ The domain discriminator sees the multilinear map ``f ⊗ softmax(g(f))`` (the o
 features and predictions, flattened), or its randomised version ``(R_f f) ⊙ (R_g g) / sqrt(d)``
 when ``D * K`` exceeds ``random_dim`` (the paper's randomised multilinear conditioning). With entropy conditioning (CDAN+E)
 each sample's domain loss is weighted by ``1 + exp(-H(g))``, normalised within each domain.
+The discriminator, reversal and schedule are the shared ``DomainAdversary``, fed the mapped features.
 
 loss = CE(source) + domain_weight * weighted BCE(D(GRL(T(f, g))), domain)
        + entropy_weight * H(target predictions)   (AdaTime's variant adds it; 0 = the paper)
@@ -16,10 +17,9 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from workbench.algorithms._schedules import dann_ramp
+from workbench.algorithms._adversarial import DomainAdversary
 from workbench.algorithms.base import ALGORITHMS, Algorithm, Batch, HParam
-from workbench.losses import conditional_entropy, grad_reverse
-from workbench.models.heads import Discriminator
+from workbench.losses import conditional_entropy
 
 
 def entropy_weights(probs: Tensor) -> Tensor:
@@ -49,7 +49,9 @@ class CDAN(Algorithm):
             generator = torch.Generator().manual_seed(0)
             self.register_buffer("random_f", torch.randn(d, map_dim, generator=generator))
             self.register_buffer("random_g", torch.randn(k, map_dim, generator=generator))
-        self.discriminator = Discriminator(map_dim, self.hparams["disc_hidden"])
+        # Source and target are scored in one discriminator call, as CDAN always did.
+        self.discriminator = DomainAdversary(map_dim, self.hparams["disc_hidden"],
+                                             schedule=self.hparams["grl_schedule"], joint_batch=True)
 
     def multilinear(self, features: Tensor, probs: Tensor) -> Tensor:  # [B, D], [B, K] -> [B, map_dim]
         if self.randomized:
@@ -57,16 +59,12 @@ class CDAN(Algorithm):
         return torch.bmm(probs.unsqueeze(2), features.unsqueeze(1)).flatten(1)  # [B, K*D]
 
     def domain_loss(self, f_s: Tensor, f_t: Tensor, p_s: Tensor, p_t: Tensor) -> Tensor:
-        coeff = dann_ramp(self.progress) if self.hparams["grl_schedule"] else 1.0
-        z = torch.cat([self.multilinear(f_s, p_s), self.multilinear(f_t, p_t)])  # [Bs+Bt, map_dim]
-        logits = self.discriminator(grad_reverse(z, coeff)).reshape(-1)
-        labels = torch.cat([torch.ones(len(f_s)), torch.zeros(len(f_t))]).to(logits)
+        z_s, z_t = self.multilinear(f_s, p_s), self.multilinear(f_t, p_t)        # [Bs, map_dim], [Bt, map_dim]
+        weights = (None, None)
         if self.hparams["entropy_conditioning"]:
             # Weights are constants (no gradient), balanced so each domain counts equally.
-            weights = torch.cat([entropy_weights(p_s.detach()), entropy_weights(p_t.detach())])
-        else:
-            weights = torch.ones_like(logits)
-        return F.binary_cross_entropy_with_logits(logits, labels, weight=weights)
+            weights = (entropy_weights(p_s.detach()), entropy_weights(p_t.detach()))
+        return self.discriminator(z_s, z_t, self.progress, *weights)
 
     def update(self, source: Batch, target: Tensor | None) -> dict[str, float]:
         x_s, y_s = source

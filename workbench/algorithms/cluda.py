@@ -8,7 +8,7 @@ domain). Across domains, each target query is pulled towards the source query ne
 key (nearest-neighbour contrastive loss). A discriminator with gradient reversal aligns the
 L2-normalised features; an MLP classifier is trained on source queries.
 
-loss = CE(source) + w_src * InfoNCE_s + w_trg * InfoNCE_t + w_nn * NN-InfoNCE_ts + w_disc * BCE_domain
+loss = CE(source) + w_src * InfoNCE_s + w_trg * InfoNCE_t + w_nn * NN-InfoNCE_ts + domain_weight * BCE_domain
 
 Augmentations (the paper's list): history crop, history cutout, channel dropout, Gaussian noise.
 The featurizer is the common ``backbone`` (the paper: a TCN, last step's hidden state).
@@ -21,9 +21,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from workbench.algorithms._schedules import dann_ramp
+from workbench.algorithms._adversarial import DomainAdversary
 from workbench.algorithms.base import ALGORITHMS, Algorithm, Batch, HParam
-from workbench.losses import domain_adversarial, grad_reverse
 from workbench.models.heads import mlp
 
 
@@ -59,7 +58,7 @@ class CLUDA(Algorithm):
         "w_src": HParam(0.05, (0.05, 0.1), "CLUDA's HAR configuration (README): weight_loss_src 0.05"),
         "w_trg": HParam(0.05, (0.05, 0.1), "CLUDA's HAR configuration: weight_loss_trg 0.05"),
         "w_nn": HParam(0.1, (0.1, 0.2), "CLUDA's HAR configuration: weight_loss_ts 0.1"),
-        "w_disc": HParam(1.0, None, "CLUDA's HAR configuration: weight_loss_disc 1"),
+        "domain_weight": HParam(1.0, None, "CLUDA's HAR configuration: weight_loss_disc 1"),
         "momentum": HParam(0.99, None, "CLUDA's HAR configuration: momentum 0.99"),
         "queue_size": HParam(1024, None, "our choice (CLUDA uses 8192+; our domains hold a few hundred samples)"),
         "temperature": HParam(0.07, None, "CLUDA's code default (MoCo's 0.07)"),
@@ -74,7 +73,7 @@ class CLUDA(Algorithm):
         # No batch norm in the heads (CLUDA has it): batches of one sample occur.
         self.classifier = mlp(d, h, num_classes)
         self.projector = mlp(d, h, d)
-        self.discriminator = mlp(d, h, 1)
+        self.discriminator = DomainAdversary(d, h, layers=2, schedule=self.hparams["grl_schedule"])
         self.key_encoder = copy.deepcopy(self.featurizer).requires_grad_(False)  # EMA copy, no gradient
         for name in ("queue_source", "queue_target"):
             self.register_buffer(name, F.normalize(torch.randn(self.hparams["queue_size"], d), dim=1))
@@ -115,12 +114,10 @@ class CLUDA(Algorithm):
         # nearest source query (detached) to each target key is the positive of that target query
         neighbours = (k_t @ q_s.detach().T).argmax(1)                        # [Bt]
         nn_loss = F.cross_entropy(q_t @ q_s.detach().T / tau, neighbours)
-        coeff = dann_ramp(self.progress) if self.hparams["grl_schedule"] else 1.0
-        dom = domain_adversarial(self.discriminator(grad_reverse(q_s, coeff)),
-                                 self.discriminator(grad_reverse(q_t, coeff)))
+        dom = self.discriminator(q_s, q_t, self.progress)
         cls = F.cross_entropy(self.classifier(q_s), y_s)
         loss = (cls + self.hparams["w_src"] * cl_s + self.hparams["w_trg"] * cl_t
-                + self.hparams["w_nn"] * nn_loss + self.hparams["w_disc"] * dom)
+                + self.hparams["w_nn"] * nn_loss + self.hparams["domain_weight"] * dom)
         self.step(loss)
         self.enqueue(k_s, k_t)
         return {"loss": loss.item(), "cls": cls.item(), "contrast_source": cl_s.item(),

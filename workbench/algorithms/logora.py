@@ -4,9 +4,12 @@ encoder fused by cross-attention, trained with four alignment losses.
 
 Eq. 8:  L = L_cls + w_dtw L_dtw + w_margin L_margin + w_adv L_adv + w_center L_center
 
+(hyper-parameters ``dtw_weight``, ``margin_weight``, ``domain_weight`` and ``center_weight``;
+``domain_weight`` is w_adv, the adversarial weight's name in every adversarial method)
+
 - ``L_dtw`` (Eq. 2): triplet loss with soft-DTW distances between source patch embeddings;
 - ``L_margin`` (Eq. 3): triplet loss with Euclidean distances between fused source features;
-- ``L_adv`` (Eqs. 4-6): DANN's domain-adversarial loss through gradient reversal;
+- ``L_adv`` (Eqs. 4-6): DANN's domain-adversarial loss through gradient reversal (``DomainAdversary``);
 - ``L_center`` (Eq. 7): target features pulled to their nearest source class prototype.
 
 Each loss has a switch (``use_dtw`` ...); a loss switched off is not computed at all. The
@@ -22,21 +25,25 @@ Our choices where the paper is silent (all hyper-parameters below):
 - the GRL coefficient follows DANN's schedule 2 / (1 + exp(-10 p)) - 1;
 - backbones without patch embeddings (the TCN of Table III's first column) use their step
   sequence average-pooled in windows of 16 with stride 8 (the patch geometry) for L_dtw.
+
+L_dtw needs a backbone that provides ``patches`` or ``sequence`` (``workbench.models.encoding``);
+any other backbone is refused at construction unless ``use_dtw=False``.
 """
 from __future__ import annotations
-
-import math
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from workbench.algorithms._adversarial import DomainAdversary
 from workbench.algorithms.base import ALGORITHMS, Algorithm, Batch, HParam
-from workbench.losses import (center_loss, domain_adversarial, dtw_triplet_loss, grad_reverse,
-                              margin_triplet_loss, sample_triplets)
-from workbench.models.heads import Discriminator
+from workbench.losses import center_loss, dtw_triplet_loss, margin_triplet_loss, sample_triplets
+from workbench.models.encoding import require
 
 LOSS_SWITCHES = ("use_dtw", "use_margin", "use_adversarial", "use_center")
+#: Each loss of Eq. 8 (its key in ``update``'s record) and the hyper-parameter weighting it.
+LOSS_WEIGHTS = {"dtw": "dtw_weight", "margin": "margin_weight", "adversarial": "domain_weight",
+                "center": "center_weight"}
 NO_ALIGNMENT = {name: False for name in LOSS_SWITCHES}
 
 #: Table III's columns as hyper-parameter overrides of LogoRA (paper's column order).
@@ -75,7 +82,7 @@ class LogoRA(Algorithm):
         "backbone": HParam("logora", None, "LogoRA Sec. III-B; Table IV's rows are other backbones"),
         "dtw_weight": HParam(0.01, (0.001, 0.01, 0.1), f"Eq. 8; {_OURS} (Fig. 9 sweeps it)"),
         "margin_weight": HParam(0.1, (0.01, 0.1, 1.0), f"Eq. 8; {_OURS} (Fig. 9 sweeps it)"),
-        "adversarial_weight": HParam(1.0, (0.1, 0.5, 1.0), f"Eq. 8; {_OURS} (DANN's default)"),
+        "domain_weight": HParam(1.0, (0.1, 0.5, 1.0), f"Eq. 8; {_OURS} (DANN's default)"),
         "center_weight": HParam(0.1, (0.01, 0.1, 1.0), f"Eq. 8; {_OURS} (Fig. 9 sweeps it)"),
         "dtw_margin": HParam(1.0, None, f"Eq. 2 margin; {_OURS}"),
         "feature_margin": HParam(1.0, None, f"Eq. 3 margin; {_OURS}"),
@@ -93,37 +100,36 @@ class LogoRA(Algorithm):
     def __init__(self, input_channels: int, num_classes: int, seq_len: int, hparams=None):
         super().__init__(input_channels, num_classes, seq_len, hparams)
         dim = self.featurizer.out_dim
-        self.discriminator = Discriminator(dim, self.hparams["disc_hidden"])
+        self.discriminator = DomainAdversary(dim, self.hparams["disc_hidden"], schedule=self.hparams["grl_schedule"])
         self.register_buffer("prototypes", torch.zeros(num_classes, dim))        # [K, D]
         self.register_buffer("prototype_seen", torch.zeros(num_classes, dtype=torch.bool))
         seed = int(torch.randint(0, 2**31 - 1, (1,)).item())   # follows fit's global seed
         self.triplet_generator = torch.Generator().manual_seed(seed)
-        if self.hparams["use_dtw"] and not (hasattr(self.featurizer, "encode") or hasattr(self.featurizer, "sequence")):
-            raise ValueError(f"use_dtw needs a backbone with patch or step embeddings (encode/sequence); "
-                             f"{self.hparams['backbone']!r} has neither: set use_dtw=False or pick another backbone")
+        if self.hparams["use_dtw"]:
+            require(self.featurizer, self.hparams["backbone"], "LogoRA's L_dtw (use_dtw=True)",
+                    ("patches", "sequence"), fix="set use_dtw=False")
 
     # -- features ---------------------------------------------------------------------------
     def encode(self, x: Tensor) -> tuple[Tensor | None, Tensor]:
-        """``x [B, C, T] -> (patch embeddings [B, N, d] or None, fused feature [B, D])``."""
-        if hasattr(self.featurizer, "encode"):
-            return self.featurizer.encode(x)
-        if hasattr(self.featurizer, "sequence") and self.hparams["use_dtw"]:
-            steps = self.featurizer.sequence(x)                                  # [B, D, T]
+        """``x [B, C, T] -> (patch embeddings [B, N, d] or None, fused feature [B, D])``.
+
+        The patches are the backbone's, or its step sequence pooled in windows of 16, stride 8
+        (only while ``use_dtw`` needs them); ``None`` when the backbone has neither.
+        """
+        encoding = self.featurizer.encode(x)
+        if encoding.patches is not None:
+            return encoding.patches, encoding.features
+        if encoding.sequence is not None and self.hparams["use_dtw"]:
+            steps = encoding.sequence.transpose(1, 2)                              # [B, D, T]
             pooled = F.avg_pool1d(steps, kernel_size=16, stride=8).transpose(1, 2)  # [B, N, D]
-            return pooled, steps[:, :, -1]
-        return None, self.featurizer(x)
+            return pooled, encoding.features
+        return None, encoding.features
 
     def attention(self, x: Tensor) -> list[Tensor]:
         """Per-scale cross-attention weights ``[B, N, L_k]`` of the backbone (Fig. 7)."""
-        if not hasattr(self.featurizer, "attention"):
-            raise ValueError(f"backbone {self.hparams['backbone']!r} has no cross-attention; "
-                             "use 'logora', 'global_local1', 'global_tcn' or 'transformer_tcn'")
+        require(self.featurizer, self.hparams["backbone"], "LogoRA.attention", ("attention",),
+                fix="train LogoRA with a backbone that has cross-attention fusion")
         return self.featurizer.attention(x)
-
-    def grl_coeff(self) -> float:
-        if not self.hparams["grl_schedule"]:
-            return 1.0
-        return 2.0 / (1.0 + math.exp(-10.0 * self.progress)) - 1.0
 
     @torch.no_grad()
     def update_prototypes(self, features: Tensor, labels: Tensor) -> None:
@@ -156,9 +162,7 @@ class LogoRA(Algorithm):
                                  "pass target=x_t or switch use_adversarial/use_center off")
             f_t = self.encode(target)[1]                                          # [Bt, D]
             if h["use_adversarial"]:
-                coeff = self.grl_coeff()
-                losses["adversarial"] = domain_adversarial(self.discriminator(grad_reverse(f_s, coeff)),
-                                                           self.discriminator(grad_reverse(f_t, coeff)))
+                losses["adversarial"] = self.discriminator(f_s, f_t, self.progress)
             if h["use_center"]:
                 self.update_prototypes(f_s.detach(), y_s)
                 losses["center"] = center_loss(f_t, self.prototypes, self.prototype_seen)
@@ -168,6 +172,6 @@ class LogoRA(Algorithm):
         x_s, y_s = source
         logits, losses = self.alignment_losses(x_s, y_s, target)
         cls = F.cross_entropy(logits, y_s)
-        loss = cls + sum(self.hparams[f"{name}_weight"] * value for name, value in losses.items())
+        loss = cls + sum(self.hparams[LOSS_WEIGHTS[name]] * value for name, value in losses.items())
         self.step(loss)
         return {"loss": loss.item(), "cls": cls.item(), **{name: value.item() for name, value in losses.items()}}

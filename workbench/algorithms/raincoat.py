@@ -22,6 +22,7 @@ from torch import Tensor, nn
 
 from workbench.algorithms.base import ALGORITHMS, Algorithm, Batch, HParam
 from workbench.losses import sinkhorn
+from workbench.models.encoding import require
 
 
 @ALGORITHMS.register("RAINCOAT")
@@ -37,9 +38,8 @@ class RAINCOAT(Algorithm):
 
     def __init__(self, input_channels: int, num_classes: int, seq_len: int, hparams=None):
         super().__init__(input_channels, num_classes, seq_len, hparams)
-        if not hasattr(self.featurizer, "encode"):
-            raise ValueError(f"RAINCOAT needs its own 'tf_encoder' backbone (it reconstructs from the spectrum), "
-                             f"got backbone={self.hparams['backbone']!r}; leave RAINCOAT's backbone at its default")
+        require(self.featurizer, self.hparams["backbone"], "RAINCOAT", ("spectrum",),
+                fix="leave RAINCOAT's backbone at its default 'tf_encoder' (RAINCOAT reconstructs from the spectrum)")
         self.classifier = nn.Linear(self.featurizer.out_dim, num_classes, bias=False)
         self.time_decoder = nn.Linear(self.featurizer.out_dim, input_channels * seq_len)
 
@@ -57,8 +57,9 @@ class RAINCOAT(Algorithm):
 
     def update(self, source: Batch, target: Tensor | None) -> dict[str, float]:
         x_s, y_s = source
-        f_s, spec_s = self.featurizer.encode(x_s)     # [Bs, D], [Bs, C, M]
-        f_t, spec_t = self.featurizer.encode(target)  # [Bt, D], [Bt, C, M]
+        enc_s = self.featurizer.encode(x_s)      # features [Bs, D], spectrum [Bs, C, M]
+        enc_t = self.featurizer.encode(target)   # features [Bt, D], spectrum [Bt, C, M]
+        (f_s, spec_s), (f_t, spec_t) = (enc_s.features, enc_s.spectrum), (enc_t.features, enc_t.spectrum)
         cls = F.cross_entropy(self.logits(f_s), y_s)
         recon = F.l1_loss(self.reconstruct(f_s, spec_s), x_s) + F.l1_loss(self.reconstruct(f_t, spec_t), target)
         align = sinkhorn(f_s, f_t, eps=self.hparams["sinkhorn_eps"])

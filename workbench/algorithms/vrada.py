@@ -5,7 +5,7 @@ label classifier and, through gradient reversal, a domain discriminator (DANN's 
 
 loss = CE(source) + elbo_weight * (KL + recon)(source and target) + domain_weight * BCE_domain
 
-VRADA uses its own encoder: ``backbone`` must stay ``vrnn`` (a protocol preset that sets
+VRADA uses its own encoder: ``backbone`` must stay ``vrnn`` (it needs the ``elbo`` capability) (a protocol preset that sets
 ``backbone`` for the CNN/TCN-era baselines must leave VRADA's alone). The representation is
 the last recurrent state concatenated with the last latent's posterior mean (the paper feeds
 the VRNN's latent representation; which summary exactly is our choice).
@@ -15,10 +15,9 @@ from __future__ import annotations
 import torch.nn.functional as F
 from torch import Tensor
 
-from workbench.algorithms._schedules import dann_ramp
+from workbench.algorithms._adversarial import DomainAdversary
 from workbench.algorithms.base import ALGORITHMS, Algorithm, Batch, HParam
-from workbench.losses import domain_adversarial, grad_reverse
-from workbench.models.heads import Discriminator
+from workbench.models.encoding import require
 
 
 @ALGORITHMS.register("VRADA")
@@ -34,20 +33,18 @@ class VRADA(Algorithm):
 
     def __init__(self, input_channels: int, num_classes: int, seq_len: int, hparams=None):
         super().__init__(input_channels, num_classes, seq_len, hparams)
-        if not hasattr(self.featurizer, "encode"):
-            raise ValueError(f"VRADA needs its own 'vrnn' backbone (it trains the VRNN's ELBO), got "
-                             f"backbone={self.hparams['backbone']!r}; leave VRADA's backbone at its default")
-        self.discriminator = Discriminator(self.featurizer.out_dim, self.hparams["disc_hidden"])
+        require(self.featurizer, self.hparams["backbone"], "VRADA", ("elbo",),
+                fix="leave VRADA's backbone at its default 'vrnn' (VRADA trains the VRNN's ELBO)")
+        self.discriminator = DomainAdversary(self.featurizer.out_dim, self.hparams["disc_hidden"],
+                                             schedule=self.hparams["grl_schedule"])
 
     def update(self, source: Batch, target: Tensor | None) -> dict[str, float]:
         x_s, y_s = source
-        f_s, kl_s, recon_s = self.featurizer.encode(x_s)          # [Bs, D], [], []
-        f_t, kl_t, recon_t = self.featurizer.encode(target)       # [Bt, D], [], []
+        enc_s, enc_t = self.featurizer.encode(x_s), self.featurizer.encode(target)
+        f_s, f_t = enc_s.features, enc_t.features                  # [Bs, D], [Bt, D]
         cls = F.cross_entropy(self.classifier(f_s), y_s)
-        elbo = kl_s + recon_s + kl_t + recon_t
-        coeff = dann_ramp(self.progress) if self.hparams["grl_schedule"] else 1.0
-        dom = domain_adversarial(self.discriminator(grad_reverse(f_s, coeff)),
-                                 self.discriminator(grad_reverse(f_t, coeff)))
+        elbo = enc_s.kl + enc_s.recon + enc_t.kl + enc_t.recon     # scalars
+        dom = self.discriminator(f_s, f_t, self.progress)
         loss = cls + self.hparams["elbo_weight"] * elbo + self.hparams["domain_weight"] * dom
         self.step(loss)
         return {"loss": loss.item(), "cls": cls.item(), "elbo": elbo.item(), "domain": dom.item()}

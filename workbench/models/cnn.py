@@ -8,6 +8,7 @@ from __future__ import annotations
 from torch import Tensor, nn
 
 from workbench.models import BACKBONES
+from workbench.models.encoding import Backbone
 
 
 def conv_block(in_channels: int, out_channels: int, kernel_size: int, dropout: float = 0.0) -> nn.Sequential:
@@ -23,8 +24,8 @@ def conv_block(in_channels: int, out_channels: int, kernel_size: int, dropout: f
 
 
 @BACKBONES.register("cnn")
-class CNN(nn.Module):
-    """AdaTime's CNN: ``x [B, C, T] -> [B, out_channels * features_len]``."""
+class CNN(Backbone):
+    """AdaTime's CNN: ``x [B, C, T] -> [B, out_channels * features_len]`` (features only)."""
 
     def __init__(self, input_channels: int, seq_len: int, mid_channels: int = 64,
                  out_channels: int = 128, kernel_size: int = 5, dropout: float = 0.5,

@@ -10,11 +10,12 @@ from __future__ import annotations
 from torch import Tensor, nn
 
 from workbench.models import BACKBONES
+from workbench.models.encoding import Backbone
 
 
 @BACKBONES.register("fcn")
-class FCN(nn.Module):
-    """FCN featurizer: three conv blocks and global average pooling; ``out_dim = filters[-1]``."""
+class FCN(Backbone):
+    """FCN featurizer: three conv blocks and global average pooling; ``out_dim = filters[-1]`` (features only)."""
 
     def __init__(self, input_channels: int, seq_len: int | None = None,
                  filters: tuple[int, ...] = (128, 256, 128), kernels: tuple[int, ...] = (8, 5, 3)):

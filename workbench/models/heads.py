@@ -1,7 +1,10 @@
-"""Small heads shared by methods: linear classifier and MLP discriminator."""
+"""Small heads shared by methods: an MLP (classifiers, projectors, domain discriminators).
+
+The domain discriminator with its gradient reversal is ``algorithms/_adversarial.py``.
+"""
 from __future__ import annotations
 
-from torch import Tensor, nn
+from torch import nn
 
 
 def mlp(in_dim: int, hidden_dim: int, out_dim: int, layers: int = 2, dropout: float = 0.0) -> nn.Sequential:
@@ -15,13 +18,3 @@ def mlp(in_dim: int, hidden_dim: int, out_dim: int, layers: int = 2, dropout: fl
     blocks.append(nn.Linear(dims[-1], out_dim))
     return nn.Sequential(*blocks)
 
-
-class Discriminator(nn.Module):
-    """Domain discriminator: features ``[B, D]`` -> domain logit ``[B, 1]`` (source = 1)."""
-
-    def __init__(self, in_dim: int, hidden_dim: int = 64, layers: int = 3):
-        super().__init__()
-        self.net = mlp(in_dim, hidden_dim, 1, layers)
-
-    def forward(self, features: Tensor) -> Tensor:
-        return self.net(features)

@@ -1,8 +1,9 @@
 """LogoRA's feature extractor and fusion (Zhang et al., 2024, Sec. III-B/C), and the
 backbones of its architecture ablation (Table IV).
 
-Registered backbones (all ``x [B, C, T] -> [B, d]``, with ``encode(x) -> (patch/step
-embeddings [B, N, d], feature [B, d])`` for LogoRA's DTW loss):
+Registered backbones (all ``x [B, C, T] -> [B, d]``; each provides ``patches``:
+``encode(x).patches`` are the patch/step embeddings ``[B, N, d]`` of LogoRA's DTW loss; the
+fused ones also provide ``attention``):
 
 ========================  ==================================================================
 ``logora``                global encoder + multi-scale local encoder (kernels 4, 8, 16) +
@@ -24,19 +25,22 @@ original flattens them into a forecasting head); the single-scale kernel (8) is 
 """
 from __future__ import annotations
 
-from torch import Tensor, nn
+from torch import Tensor
 
 from workbench.models import BACKBONES
+from workbench.models.encoding import Backbone, Encoding
 from workbench.models.logora_blocks import GlobalEncoder, LocalGlobalFusion, MultiScaleLocalEncoder, TCNLocal
 
 
 @BACKBONES.register("logora")
-class LogoRANet(nn.Module):
+class LogoRANet(Backbone):
     """Global encoder + local encoder + local-global fusion: ``x [B, C, T] -> fused [B, d]``.
 
     ``local``: ``"multiscale"`` (one CNN per kernel size) or ``"tcn"`` (Table IV's TCN rows).
     ``fusion``: ``"cross_attention"`` (the paper's), ``"add"`` or ``"concat"`` (Table V).
     """
+
+    provides = frozenset({"patches", "attention"})
 
     def __init__(self, input_channels: int, seq_len: int, d_model: int = 64, patch_len: int = 16,
                  layers: int = 2, heads: int = 4, kernel_sizes: tuple[int, ...] = (4, 8, 16),
@@ -54,14 +58,14 @@ class LogoRANet(nn.Module):
         self.fusion = LocalGlobalFusion(d_model, len(self.local_encoder.kernel_sizes), heads, fusion, dropout)
         self.out_dim = d_model
 
-    def encode(self, x: Tensor) -> tuple[Tensor, Tensor]:
-        """``x [B, C, T] -> (patch embeddings [B, N, d], fused feature [B, d])`` in one pass."""
+    def encode(self, x: Tensor) -> Encoding:
+        """``x [B, C, T] ->`` fused feature ``[B, d]`` and patch embeddings ``[B, N, d]``, in one pass."""
         patches, global_rep = self.global_encoder(x)       # [B, N, d] each
         local_reps = self.local_encoder(x)                  # K x [B, L_k, d]
-        return patches, self.fusion(global_rep, local_reps)
+        return Encoding(self.fusion(global_rep, local_reps), patches=patches)
 
     def forward(self, x: Tensor) -> Tensor:  # [B, C, T] -> [B, d]
-        return self.encode(x)[1]
+        return self.encode(x).features
 
     def attention(self, x: Tensor) -> list[Tensor]:
         """Cross-attention weights per scale, each ``[B, N_patches, L_k]``; rows sum to 1.
@@ -80,8 +84,10 @@ class LogoRANet(nn.Module):
                 "receptive_fields": list(self.local_encoder.receptive_fields)}
 
 
-class PooledTransformer(nn.Module):
+class PooledTransformer(Backbone):
     """A (patching) Transformer encoder whose tokens are mean-pooled: ``[B, C, T] -> [B, d]``."""
+
+    provides = frozenset({"patches"})
 
     def __init__(self, input_channels: int, seq_len: int, d_model: int = 64, patch_len: int = 16,
                  layers: int = 2, heads: int = 4, dropout: float = 0.1):
@@ -89,39 +95,51 @@ class PooledTransformer(nn.Module):
         self.global_encoder = GlobalEncoder(input_channels, seq_len, d_model, patch_len, layers, heads, dropout)
         self.out_dim = d_model
 
-    def encode(self, x: Tensor) -> tuple[Tensor, Tensor]:
+    def encode(self, x: Tensor) -> Encoding:  # features [B, d], patches [B, N, d]
         patches, global_rep = self.global_encoder(x)        # [B, N, d] each
-        return patches, global_rep.mean(1)
+        return Encoding(global_rep.mean(1), patches=patches)
 
-    def forward(self, x: Tensor) -> Tensor:
-        return self.encode(x)[1]
+    def forward(self, x: Tensor) -> Tensor:  # [B, C, T] -> [B, d]
+        return self.encode(x).features
 
 
+# Table IV's variants: subclasses (not factories) so each registered name is a class that
+# declares ``provides``; they only change the defaults of the options.
 @BACKBONES.register("transformer")
-def transformer(input_channels: int, seq_len: int, **options) -> PooledTransformer:
+class Transformer(PooledTransformer):
     """Vanilla Transformer: one token per time step (patch length 1), mean-pooled."""
-    return PooledTransformer(input_channels, seq_len, **{"patch_len": 1, **options})
+
+    def __init__(self, input_channels: int, seq_len: int, **options):
+        super().__init__(input_channels, seq_len, **{"patch_len": 1, **options})
 
 
 @BACKBONES.register("patchtst")
-def patchtst(input_channels: int, seq_len: int, **options) -> PooledTransformer:
+class PatchTST(PooledTransformer):
     """PatchTST-style: patches of length 16, stride 8, Transformer, mean-pooled."""
-    return PooledTransformer(input_channels, seq_len, **{"patch_len": 16, **options})
+
+    def __init__(self, input_channels: int, seq_len: int, **options):
+        super().__init__(input_channels, seq_len, **{"patch_len": 16, **options})
 
 
 @BACKBONES.register("global_local1")
-def global_local1(input_channels: int, seq_len: int, **options) -> LogoRANet:
+class GlobalLocal1(LogoRANet):
     """Global encoder + a single-scale local encoder (kernel 8 unless given)."""
-    return LogoRANet(input_channels, seq_len, **{"kernel_sizes": (8,), **options})
+
+    def __init__(self, input_channels: int, seq_len: int, **options):
+        super().__init__(input_channels, seq_len, **{"kernel_sizes": (8,), **options})
 
 
 @BACKBONES.register("global_tcn")
-def global_tcn(input_channels: int, seq_len: int, **options) -> LogoRANet:
+class GlobalTCN(LogoRANet):
     """Global encoder + a TCN local branch, fused by cross-attention."""
-    return LogoRANet(input_channels, seq_len, **{"local": "tcn", **options})
+
+    def __init__(self, input_channels: int, seq_len: int, **options):
+        super().__init__(input_channels, seq_len, **{"local": "tcn", **options})
 
 
 @BACKBONES.register("transformer_tcn")
-def transformer_tcn(input_channels: int, seq_len: int, **options) -> LogoRANet:
+class TransformerTCN(LogoRANet):
     """Vanilla Transformer (per-step tokens) + a TCN local branch, fused by cross-attention."""
-    return LogoRANet(input_channels, seq_len, **{"local": "tcn", "patch_len": 1, **options})
+
+    def __init__(self, input_channels: int, seq_len: int, **options):
+        super().__init__(input_channels, seq_len, **{"local": "tcn", "patch_len": 1, **options})

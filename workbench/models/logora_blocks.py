@@ -129,7 +129,7 @@ class TCNLocal(nn.Module):
         self.receptive_fields = (1,)    # causal: position t summarises steps <= t; plots mark step t
 
     def forward(self, x: Tensor) -> list[Tensor]:
-        return [self.tcn.sequence(x).transpose(1, 2)]   # [[B, T, d]]
+        return [self.tcn.sequence(x)]   # [[B, T, d]]
 
 
 class LocalGlobalFusion(nn.Module):

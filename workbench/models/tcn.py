@@ -11,6 +11,7 @@ from __future__ import annotations
 from torch import Tensor, nn
 
 from workbench.models import BACKBONES
+from workbench.models.encoding import Backbone, Encoding
 
 
 class CausalConv1d(nn.Conv1d):
@@ -39,12 +40,14 @@ class TemporalBlock(nn.Module):
 
 
 @BACKBONES.register("tcn")
-class TCN(nn.Module):
+class TCN(Backbone):
     """``x [B, C, T] -> [B, channels[-1]]`` (the last step's hidden state).
 
-    ``sequence(x)`` gives every step's hidden state ``[B, channels[-1], T]`` for methods that
-    need the whole sequence (e.g. CLUDA's contrastive heads, VRADA-style temporal losses).
+    Provides ``sequence``: every step's hidden state ``[B, T, channels[-1]]`` for methods that
+    need the whole sequence (e.g. LogoRA's DTW loss on the TCN of Table III).
     """
+
+    provides = frozenset({"sequence"})
 
     def __init__(self, input_channels: int, seq_len: int, channels: tuple[int, ...] = (64,) * 6,
                  kernel_size: int = 3, dropout: float = 0.2):
@@ -55,8 +58,12 @@ class TCN(nn.Module):
         ])
         self.out_dim = channels[-1]
 
-    def sequence(self, x: Tensor) -> Tensor:  # [B, C, T] -> [B, D, T]
-        return self.blocks(x)
+    def sequence(self, x: Tensor) -> Tensor:  # [B, C, T] -> [B, T, D]
+        return self.blocks(x).transpose(1, 2)   # a view of the convolutions' [B, D, T]
+
+    def encode(self, x: Tensor) -> Encoding:  # features [B, D], sequence [B, T, D]
+        steps = self.sequence(x)
+        return Encoding(steps[:, -1], sequence=steps)
 
     def forward(self, x: Tensor) -> Tensor:  # [B, C, T] -> [B, D]
-        return self.sequence(x)[:, :, -1]
+        return self.encode(x).features

@@ -4,8 +4,8 @@ Feature and Label Shifts", ICML 2023).
 Frequency branch: rFFT of each channel, the lowest ``modes`` frequencies mixed across channels
 by learned complex weights; features are the amplitudes and phases, averaged over the modes
 (``[B, C]``). Time branch: AdaTime's 1D-CNN (``[B, 128]``). The concatenation is L2-normalised.
-``encode(x)`` also returns the mixed spectrum, which RAINCOAT's decoder turns back into a
-series (inverse rFFT).
+Provides ``spectrum``: ``encode(x).spectrum`` is the mixed spectrum, which RAINCOAT's decoder
+turns back into a series (inverse rFFT).
 """
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from torch import Tensor, nn
 
 from workbench.models import BACKBONES
 from workbench.models.cnn import CNN
+from workbench.models.encoding import Backbone, Encoding
 
 
 class SpectralMixing(nn.Module):
@@ -34,8 +35,10 @@ class SpectralMixing(nn.Module):
 
 
 @BACKBONES.register("tf_encoder")
-class TimeFrequencyEncoder(nn.Module):
+class TimeFrequencyEncoder(Backbone):
     """``x [B, C, T] -> [B, C + cnn_out]`` (L2-normalised time and frequency features)."""
+
+    provides = frozenset({"spectrum"})
 
     def __init__(self, input_channels: int, seq_len: int, modes: int = 64, cnn_out: int = 128,
                  dropout: float = 0.5):
@@ -45,13 +48,14 @@ class TimeFrequencyEncoder(nn.Module):
         self.time = CNN(input_channels, seq_len, out_channels=cnn_out, dropout=dropout)
         self.out_dim = input_channels + cnn_out
 
-    def encode(self, x: Tensor) -> tuple[Tensor, Tensor]:
-        """(features ``[B, D]``, mixed spectrum ``[B, C, modes]``)."""
+    def encode(self, x: Tensor) -> Encoding:
+        """features ``[B, D]`` and the mixed spectrum ``[B, C, modes]`` (complex)."""
         spectrum = self.frequency(x)
         amplitude_phase = torch.cat([spectrum.abs(), spectrum.angle()], dim=-1)  # [B, C, 2M]
         freq_features = F.relu(amplitude_phase.mean(-1))                       # [B, C]
         time_features = self.time(x)                                            # [B, cnn_out]
-        return F.normalize(torch.cat([freq_features, time_features], dim=1), dim=1), spectrum
+        features = F.normalize(torch.cat([freq_features, time_features], dim=1), dim=1)  # [B, D]
+        return Encoding(features, spectrum=spectrum)
 
-    def forward(self, x: Tensor) -> Tensor:
-        return self.encode(x)[0]
+    def forward(self, x: Tensor) -> Tensor:  # [B, C, T] -> [B, D]
+        return self.encode(x).features

@@ -5,7 +5,8 @@ self-supervised training, then a dilated CNN of residual blocks (block ``l`` has
 ``2**l``, two same-padded convolutions with GELU before each), and a final block to
 ``output_dim``. ``depth=10`` hidden blocks (+ the output block, as in TS2Vec's code),
 ``hidden_dim=64``, ``output_dim=320`` as MTCS §4.2. ``forward`` gives the instance
-representation (max-pool over time); ``sequence`` the per-timestamp one.
+representation (max-pool over time); ``sequence`` the per-timestamp one ``[B, T, D]``
+(the ``sequence`` capability: ``encode(x).sequence``, unmasked).
 """
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from workbench.models import BACKBONES
+from workbench.models.encoding import Backbone, Encoding
 
 __all__ = ["TS2VecEncoder", "binomial_mask"]
 
@@ -56,8 +58,10 @@ def binomial_mask(batch: int, length: int, p: float = 0.5, device=None) -> Tenso
 
 
 @BACKBONES.register("ts2vec")
-class TS2VecEncoder(nn.Module):
+class TS2VecEncoder(Backbone):
     """TS2Vec encoder: ``x [B, C, T] -> [B, output_dim]`` (max-pooled over time)."""
+
+    provides = frozenset({"sequence"})
 
     def __init__(self, input_channels: int, seq_len: int | None = None, hidden_dim: int = 64,
                  output_dim: int = 320, depth: int = 10, kernel_size: int = 3, dropout: float = 0.1):
@@ -90,5 +94,10 @@ class TS2VecEncoder(nn.Module):
         h = self.blocks(h.transpose(1, 2))               # [B, output_dim, T]
         return self.repr_dropout(h).transpose(1, 2)      # [B, T, output_dim]
 
+    def encode(self, x: Tensor, mask: str | Tensor | None = "all_true") -> Encoding:
+        """features ``[B, output_dim]`` (max-pooled) and the sequence ``[B, T, output_dim]`` they pool."""
+        steps = self.sequence(x, mask)                    # [B, T, output_dim]
+        return Encoding(steps.max(dim=1).values, sequence=steps)
+
     def forward(self, x: Tensor, mask: str | Tensor | None = "all_true") -> Tensor:  # x: [B, C, T]
-        return self.sequence(x, mask).max(dim=1).values  # [B, output_dim]
+        return self.encode(x, mask).features              # [B, output_dim]

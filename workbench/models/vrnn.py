@@ -15,6 +15,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from workbench.models import BACKBONES
+from workbench.models.encoding import Backbone, Encoding
 
 
 class GaussianHead(nn.Module):
@@ -37,12 +38,14 @@ def gaussian_kl(mean_q: Tensor, std_q: Tensor, mean_p: Tensor, std_p: Tensor) ->
 
 
 @BACKBONES.register("vrnn")
-class VRNN(nn.Module):
+class VRNN(Backbone):
     """``x [B, C, T] -> [B, hidden_dim + z_dim]``: the last recurrent state and latent mean.
 
-    ``encode(x)`` also returns the ELBO terms (KL, reconstruction) that VRADA adds to its loss.
-    Latents are sampled in training mode and set to their posterior means in eval mode.
+    Provides ``elbo``: ``encode(x)`` also gives the ELBO terms (``kl``, ``recon``) that VRADA adds
+    to its loss. Latents are sampled in training mode and set to their posterior means in eval mode.
     """
+
+    provides = frozenset({"elbo"})
 
     def __init__(self, input_channels: int, seq_len: int, hidden_dim: int = 32, z_dim: int = 16):
         super().__init__()
@@ -56,8 +59,8 @@ class VRNN(nn.Module):
         self.rnn = nn.GRUCell(2 * hidden_dim, hidden_dim)
         self.out_dim = hidden_dim + z_dim
 
-    def encode(self, x: Tensor) -> tuple[Tensor, Tensor, Tensor]:
-        """``x [B, C, T]`` -> (features [B, out_dim], KL per step [], reconstruction error per step []).
+    def encode(self, x: Tensor) -> Encoding:
+        """``x [B, C, T]`` -> features [B, out_dim], KL per step [] and reconstruction error per step [].
 
         Only the posterior, the sample and the recurrence run step by step; the prior, the
         decoder and both ELBO terms are computed for all steps at once afterwards.
@@ -81,7 +84,7 @@ class VRNN(nn.Module):
         kl = gaussian_kl(torch.stack(means, 1), torch.stack(stds, 1), mean_p, std_p).mean()
         x_hat = self.decoder(torch.cat([torch.stack(latents, 1), previous], -1))   # [B, T, C]
         recon = F.mse_loss(x_hat, x_seq, reduction="none").sum(-1).mean()
-        return torch.cat([h, means[-1]], 1), kl, recon
+        return Encoding(torch.cat([h, means[-1]], 1), kl=kl, recon=recon)
 
     def forward(self, x: Tensor) -> Tensor:  # [B, C, T] -> [B, out_dim]
-        return self.encode(x)[0]
+        return self.encode(x).features
