@@ -21,8 +21,10 @@ def attention_maps(model, x: torch.Tensor) -> dict[str, Any]:
     ``x: [B, C, T]``. Returns ``{"weights": [np [B, N, L_k] per scale], "geometry": {...}}``,
     computed in eval mode without gradients (the model's mode is restored).
     """
+    from workbench.models.encoding import provided_by
+
     backbone = getattr(model, "featurizer", model)
-    if not hasattr(backbone, "attention_geometry"):
+    if "attention" not in provided_by(backbone):
         raise ValueError(f"{type(backbone).__name__} has no cross-attention; train LogoRA with a backbone "
                          "that fuses by cross-attention ('logora', 'global_local1', 'global_tcn')")
     was_training = model.training
