@@ -35,6 +35,7 @@ ts2vec_iters = 5
 seed = 0
 encoder_options = {}
 threads = 1
+store = None            # a results-store path (e.g. "../runs/mtcs.sqlite"): runs stored there are read back, not trained
 output_dir = "."
 
 # %%
@@ -45,7 +46,8 @@ from workbench.analysis.similarity_plots import plot_task_similarity
 data, missing = load_datasets(datasets, root)
 print("missing:", missing)
 torch.set_num_threads(threads)
-ssl, mtcs = task_similarity(data, epochs=epochs, ts2vec_iters=ts2vec_iters, seed=seed, encoder_options=encoder_options)
+ssl, mtcs = task_similarity(data, epochs=epochs, ts2vec_iters=ts2vec_iters, seed=seed, encoder_options=encoder_options,
+                            store=store)
 ssl.to_csv(Path(output_dir) / "fig2_similarity_self_supervised.csv")
 mtcs.to_csv(Path(output_dir) / "fig2_similarity_mtcs.csv")
 
@@ -58,7 +60,7 @@ plot_task_similarity(ssl, mtcs);
 
 # %%
 from workbench.analysis.task_similarity import pair_ranks
-from workbench.published_mtcs import FIG2_RELATED_PAIRS
+from workbench.papers.mtcs import FIG2_RELATED_PAIRS
 ranks = pair_ranks(ssl, FIG2_RELATED_PAIRS).merge(pair_ranks(mtcs, FIG2_RELATED_PAIRS), on=["pair", "of"],
                                                   suffixes=("_self_supervised", "_mtcs"))
 ranks.to_csv(Path(output_dir) / "fig2_related_pair_ranks.csv", index=False)

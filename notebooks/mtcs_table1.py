@@ -37,6 +37,7 @@ ts2vec_iters = 5
 seeds = [0]
 encoder_options = {}
 threads = 1
+store = None            # a results-store path (e.g. "../runs/mtcs.sqlite"): runs stored there are read back, not trained
 output_dir = "."
 
 # %%
@@ -53,7 +54,7 @@ if ran_fallback:
     print("None of the Table 1 datasets is present: running on", fallback_datasets, "(not Table 1)")
     data, _ = load_datasets(fallback_datasets, root)
 results = compare_methods(data, methods, epochs=epochs, ts2vec_iters=ts2vec_iters, seeds=seeds,
-                          threads=threads, encoder_options=encoder_options)
+                          threads=threads, encoder_options=encoder_options, store=store)
 results["in_table1"] = results.dataset.isin(TABLE1_DATASETS)
 results.to_csv(Path(output_dir) / "mtcs_table1_results.csv", index=False)
 summary = summary_with_paper(results, table=1)

@@ -38,6 +38,7 @@ ts2vec_iters = 5         # TS2Vec iterations per dataset (TS2Vec's default: 200)
 seeds = [0]
 encoder_options = {}    # {}: the paper's encoder (depth 10, hidden 64, output 320)
 threads = 1
+store = None            # a results-store path (e.g. "../runs/mtcs.sqlite"): runs stored there are read back, not trained
 output_dir = "."
 
 # %%
@@ -48,7 +49,7 @@ missing_report(missing)
 
 # %%
 results = compare_methods(data, methods, epochs=epochs, ts2vec_iters=ts2vec_iters, seeds=seeds,
-                          threads=threads, encoder_options=encoder_options)
+                          threads=threads, encoder_options=encoder_options, store=store)
 results.to_csv(Path(output_dir) / "mtcs_table2_results.csv", index=False)
 summary = summary_with_paper(results, table=2)
 summary.to_csv(Path(output_dir) / "mtcs_table2_summary.csv")

@@ -37,6 +37,7 @@ target_epochs = 2
 seed = 0
 default_dataset = "GunPoint"
 threads = 1
+store = None            # a results-store path (e.g. "../runs/mtcs.sqlite"): runs stored there are read back, not trained
 output_dir = "."
 
 # %%
@@ -66,8 +67,9 @@ table.head(10)
 plots.neighbour_widget(matrix, default_dataset)
 
 # %%
-from workbench.pretrain.finetune import transfer_experiment
-results = transfer_experiment(matrix, targets, data, source_epochs, target_epochs, seed=seed, threads=threads)
+from workbench.papers.fawaz2018 import transfer_experiment
+results = transfer_experiment(matrix, targets, data, source_epochs, target_epochs, seed=seed, threads=threads,
+                              store=store, root=root)
 results.to_csv(Path(output_dir) / "transfer_results.csv", index=False)
 results.round(3)
 

@@ -1,4 +1,4 @@
-"""MTCS affinity / threshold / weight sharing on hand-made logits; TS2Vec encoder and loss; MTL/MTCS smoke."""
+"""MTCS affinity / threshold / weight sharing on hand-made logits; TS2Vec encoder and loss; MTL/MTCS/TS2Vec runs on a toy."""
 from __future__ import annotations
 
 import numpy as np
@@ -11,8 +11,9 @@ from workbench.data.domain import Domain
 from workbench.losses import (hierarchical_contrastive_loss, label_affinity, relevant_pairs,
                               weight_sharing_loss)
 from workbench.models import BACKBONES
-from workbench.pretrain.multitask import MultiTaskConfig, evaluate_svm, mtcs_sharing_loss, train_multitask
-from workbench.pretrain.ts2vec import TS2Vec, crop_views, svm_accuracy, task_batches
+from workbench.pretrain.multitask import mtcs_sharing_loss, multitask_config
+from workbench.pretrain.ts2vec import batches_per_epoch, crop_views, task_batches, ts2vec_config
+from workbench.train import fit
 
 
 def test_affinity_finds_the_relevant_pair():
@@ -83,6 +84,8 @@ def test_task_batches_one_dataset_each():
     # a left-over batch of one series is dropped (the contrastive loss needs two)
     assert sum(len(i) for _, i in batches) == 10 + 32 and {t for t, _ in batches} == {0, 1}
     assert all(i.max() < (10 if t == 0 else 33) for t, i in batches)
+    for sizes, size in (([10, 33], 8), ([17, 5, 2, 1], 4), ([64], 32)):
+        assert batches_per_epoch(sizes, size) == len(task_batches(sizes, size, np.random.default_rng(1)))
 
 
 def _toy(name, n, length, shift, seed):
@@ -97,15 +100,13 @@ def _toy(name, n, length, shift, seed):
 def test_mtl_mtcs_and_ts2vec_learn_a_separable_toy():
     data = {n: (_toy(n, 40, l, s, 0), _toy(n, 40, l, s, 1)) for n, l, s in (("a", 30, 0.0), ("b", 45, 1.0))}
     small = {"depth": 2, "hidden_dim": 8, "output_dim": 16}
-    for sharing in (False, True):
-        net, history = train_multitask([tr for tr, _ in data.values()],
-                                       MultiTaskConfig(sharing=sharing, epochs=2, encoder_options=small))
+    for method in ("MTL", "MTCS"):
+        run = fit(multitask_config(["a", "b"], method, epochs=2, data=data, hparams=small), data=data, progress=False)
+        history = run.history
         assert len(history) == 2 and history[-1]["cls"] < history[0]["cls"] + 0.5
-        scores = evaluate_svm(net.encoder, data)
-        assert all(s["test_acc"] > 0.8 for s in scores.values())
-    model = TS2Vec(depth=2, hidden_dim=8, output_dim=16).fit([tr.x for tr, _ in data.values()], n_iters=4)
-    acc, _ = svm_accuracy(model.encode(data["a"][0].x), data["a"][0].y, model.encode(data["a"][1].x), data["a"][1].y)
-    assert len(model.losses) == 4 and 0.0 <= acc <= 1.0
+        assert all(run.metrics[f"{n}/test_acc"] > 0.8 for n in data)
+    run = fit(ts2vec_config("a+b", iters=4, data=data, hparams=small, eval_every=1), data=data, progress=False)
+    assert len(run.history) == 4 and 0.0 <= run.metrics["a/test_acc"] <= 1.0
 
 
 def test_covariance_similarity():

@@ -1,14 +1,15 @@
-"""DTW / DBA (Fawaz et al. 2018 Algorithm 1), the similarity matrix, FCN and fine-tuning."""
+"""DTW / DBA (Fawaz et al. 2018 Algorithm 1), the similarity matrix, the FCN and transfer (Figs 6-8)."""
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import torch
 
 from workbench.analysis.similarity import (cluster_order, dba_prototype, dtw_distance, load_matrix,
                                            neighbours, similarity_matrix)
 from workbench.data.domain import Domain
 from workbench.models import BACKBONES
-from workbench.pretrain.finetune import accuracy, fine_tune, pick_sources, pretrain
+from workbench.papers.fawaz2018 import SOURCE_KINDS, pick_sources, transfer_configs, transfer_experiment
 
 
 def test_dba_of_identical_series_is_that_series():
@@ -56,15 +57,32 @@ def test_similarity_matrix_neighbours_and_cache(tmp_path):
     assert np.allclose(again.values, m.values) and not list(tmp_path.glob("*.tmp"))
 
 
-def test_fcn_and_fine_tune_change_weights():
+def test_fcn_shape():
     fcn = BACKBONES.create("fcn", input_channels=1, seq_len=50)
     assert fcn(torch.randn(4, 1, 50)).shape == (4, 128)
-    sets = _toy_sets()
-    source = pretrain(sets["square"], epochs=1)
-    tuned = fine_tune(source, sets["sine"], epochs=1)
-    assert tuned.classifier.out_features == 2
-    assert not torch.equal(tuned.featurizer.blocks[1].weight, source.featurizer.blocks[1].weight)
-    assert 0.0 <= accuracy(tuned, sets["sine"]) <= 1.0
+
+
+def test_transfer_experiment_shares_pretraining_runs_through_the_store(tmp_path, data_root):
+    from workbench.data.ucr import load_ucr
+    from workbench.results import ResultsStore
+
+    names = ["Chinatown", "ItalyPowerDemand", "SonyAIBORobotSurface1"]
+    m = pd.DataFrame([[0.0, 1.0, 2.0], [1.0, 0.0, 3.0], [2.0, 3.0, 0.0]], index=names, columns=names)
+    plans = transfer_configs(m, ["Chinatown", "ItalyPowerDemand"], 1, 1, root=data_root)
+    assert [p["source_kind"] for p in plans] == list(SOURCE_KINDS) * 2
+    # one pre-training config per source, whichever target picks it; scratch starts from nothing
+    assert plans[1]["config"].init_from == plans[5]["config"].init_from and plans[3]["config"].init_from is None
+    data = {n: load_ucr(n, data_root, znorm=True, nan="pad") for n in names}
+    store = tmp_path / "transfer.sqlite"
+    table = transfer_experiment(m, ["Chinatown"], data, 1, 1, store=store, root=data_root)
+    assert list(table.source_kind) == list(SOURCE_KINDS) and table.test_acc.between(0, 1).all()
+    assert table.source.tolist() == ["ItalyPowerDemand", "SonyAIBORobotSurface1", "SonyAIBORobotSurface1", "-"]
+    runs = ResultsStore(store)
+    # median and least similar are one source here, so one fine-tuning config: one run, not two
+    assert len(runs) == 2 + 3 and table.run_id.iloc[1] == table.run_id.iloc[2]
+    assert table.parent_id.iloc[0] != table.parent_id.iloc[1] and pd.isna(table.parent_id.iloc[3])
+    assert runs.get(table.run_id.iloc[0]).parent_id == table.parent_id.iloc[0]
+    assert transfer_experiment(m, ["Chinatown"], data, 1, 1, store=store, root=data_root).equals(table)
 
 
 def test_neighbour_widget_shows_the_ranked_table_without_an_output_widget():

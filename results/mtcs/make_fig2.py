@@ -13,7 +13,7 @@ import pandas as pd  # noqa: E402
 
 from workbench.analysis.similarity_plots import plot_task_similarity  # noqa: E402
 from workbench.analysis.task_similarity import pair_ranks  # noqa: E402
-from workbench.published_mtcs import FIG2_RELATED_PAIRS  # noqa: E402
+from workbench.papers.mtcs import FIG2_RELATED_PAIRS  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ssl_csv, mtcs_csv, stem = sys.argv[1:4]

@@ -10,7 +10,7 @@ import re
 
 import pandas as pd
 
-from workbench.published_mtcs import SOURCE, TABLE2, TABLE2_METHODS
+from workbench.papers.mtcs import SOURCE, TABLE2, TABLE2_METHODS
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 PATTERN = re.compile(r"table2_(?P<method>.+)_seed(?P<seed>\d+)_(?P<kind>e|it)(?P<n>\d+)\.csv$")

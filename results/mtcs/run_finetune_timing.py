@@ -1,11 +1,35 @@
-import time, torch, warnings; warnings.filterwarnings("ignore")
-torch.set_num_threads(1)
-from workbench.data.ucr import load_ucr
-from workbench.pretrain.finetune import pretrain, fine_tune, accuracy
-root = "/work/shared/data"
-src, _ = load_ucr("GunPoint", root, znorm=True)
-tr, te = load_ucr("Coffee", root, znorm=True)
-t = time.time(); model = pretrain(src, 10); print("pretrain GunPoint 10 epochs", round(time.time() - t, 1), "s", flush=True)
-t = time.time(); tuned = fine_tune(model, tr, 30); ft = time.time() - t
-t = time.time(); scratch = fine_tune(None, tr, 30); sc = time.time() - t
-print(f"fine-tune GunPoint->Coffee 30 epochs: {ft:.1f}s acc {accuracy(tuned, te):.3f}; scratch 30 epochs {sc:.1f}s acc {accuracy(scratch, te):.3f}")
+"""Time one pre-training (GunPoint, 10 epochs) and one fine-tuning run (GunPoint -> Coffee, 30 epochs)
+against training Coffee from scratch (30 epochs), as runs in the results store.
+
+usage: PYTHONPATH=. python results/mtcs/run_finetune_timing.py [--root DIR] [--store runs/mtcs.sqlite]
+The data root is --root, else $WORKBENCH_DATA. Seconds are the runs' training times from the store
+(a run already stored is read back, with the time it took when it was trained).
+"""
+import argparse
+import os
+import warnings
+
+import torch
+
+from workbench.pretrain.finetune import fcn_config
+from workbench.sweep import runs_frame, sweep
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--root", default=os.environ.get("WORKBENCH_DATA"), help="UCR data root ($WORKBENCH_DATA)")
+    parser.add_argument("--store", default="runs/mtcs.sqlite")
+    args = parser.parse_args()
+    if not args.root:
+        parser.error("no data root: pass --root DIR or set WORKBENCH_DATA (the folder holding ucr/<Name>/)")
+    warnings.filterwarnings("ignore")
+    torch.set_num_threads(1)
+    pre = fcn_config("GunPoint", 10, root=args.root)
+    configs = [pre, fcn_config("Coffee", 30, root=args.root, init_from=pre), fcn_config("Coffee", 30, root=args.root)]
+    ids = sweep(configs, store=args.store, root=args.root)
+    table = runs_frame(configs, ids, args.store)
+    print(table[["source", "target", "steps", "test_acc", "seconds", "parent_id", "run_id"]].round(3).to_string())
+
+
+if __name__ == "__main__":
+    main()

@@ -1,6 +1,7 @@
-"""DTW/DBA similarity matrix over every UCR dataset in /work/shared/data, timed.
+"""DTW/DBA similarity matrix over every UCR dataset under the data root, timed.
 
-usage: PYTHONPATH=. python results/mtcs/run_similarity_all.py [CACHE]
+usage: WORKBENCH_DATA=DIR PYTHONPATH=. python results/mtcs/run_similarity_all.py [CACHE]
+The data root is $WORKBENCH_DATA (the folder holding ucr/<Name>/).
 CACHE defaults to results/mtcs/sim_all.json (read back if it holds the same settings). Give a new
 path to time a fresh computation; the result is then compared with results/mtcs/sim_all.json.
 """
@@ -15,7 +16,9 @@ from workbench.analysis.similarity import load_matrix, neighbours, similarity_ma
 from workbench.data.ucr import load_ucr, ucr_names
 
 warnings.filterwarnings("ignore")
-root = "/work/shared/data"
+root = os.environ.get("WORKBENCH_DATA")
+if not root:
+    sys.exit("set WORKBENCH_DATA to the data root (the folder holding ucr/<Name>/)")
 committed = "results/mtcs/sim_all.json"
 cache = sys.argv[1] if len(sys.argv) > 1 else committed
 fresh = not os.path.exists(cache)

@@ -1,44 +1,52 @@
-"""Table 2 of MTCS on the UCR datasets in /work/shared/data, one seed.
+"""Table 2 of MTCS on the UCR datasets under the data root, one seed, through the results store.
 
 usage: PYTHONPATH=. python results/mtcs/run_table2.py SEED EPOCHS TS2VEC_ITERS METHOD[,METHOD...]
+           [--root DIR] [--store runs/mtcs.sqlite] [--out runs/mtcs]
 
-MTCS/MTL train one encoder over all ten datasets, so they are written when done. TS2Vec trains one
-encoder per dataset: each dataset's row is appended to the CSV as soon as it is measured, and
-datasets already in the CSV are skipped, so a stopped run resumes where it was.
+The data root is --root, else $WORKBENCH_DATA. Every encoder is a run in the store: MTCS/MTL one
+over all ten datasets, TS2Vec one per dataset; a stopped script started again trains only the
+runs not yet stored. The table (one row per dataset) is written to
+OUT/table2_<method>_seed<S>_<e|it><N>.csv (the committed CSVs in results/mtcs/ were made by the
+script before the one training core; see README.md).
 """
+import argparse
 import os
-import sys
-import time
 
-import pandas as pd
 import torch
 
-torch.set_num_threads(1)
-from workbench.papers.mtcs import TABLE2_DATASETS, compare_methods, load_datasets  # noqa: E402
+from workbench.papers.mtcs import TABLE2_DATASETS, compare_methods, load_datasets
 
-seed, epochs, iters = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
-methods = sys.argv[4].split(",")
-data, missing = load_datasets(TABLE2_DATASETS, "/work/shared/data")
-print("missing", missing, flush=True)
-for method in methods:
-    tag = f"it{iters}" if method == "TS2Vec" else f"e{epochs}"
-    out = f"results/mtcs/table2_{method}_seed{seed}_{tag}.csv"
-    t = time.time()
-    if method in ("TS2Vec",):
-        done = set(pd.read_csv(out)["dataset"]) if os.path.exists(out) else set()
-        for name in data:
-            if name in done:
-                continue
-            t1 = time.time()
-            row = compare_methods({name: data[name]}, methods=(method,), ts2vec_iters=iters, seeds=(seed,))
-            row["seconds_all_datasets"] = None  # per-dataset run: the dataset's own time is below
-            row["seconds_dataset"] = round(time.time() - t1, 1)
-            tmp = out + ".part"
-            pd.concat([pd.read_csv(out), row] if os.path.exists(out) else [row]).to_csv(tmp, index=False)
-            os.replace(tmp, out)
-            print(name, row["test_acc"].iloc[0], "seconds", row["seconds_dataset"].iloc[0], flush=True)
-    else:
-        res = compare_methods(data, methods=(method,), epochs=epochs, ts2vec_iters=iters, seeds=(seed,))
-        res.to_csv(out, index=False)
-        print(res[["dataset", "test_acc"]].to_string(), flush=True)
-    print(method, "wall", round(time.time() - t), flush=True)
+
+def arguments() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("seed", type=int)
+    parser.add_argument("epochs", type=int)
+    parser.add_argument("ts2vec_iters", type=int)
+    parser.add_argument("methods", help="comma separated: MTCS,MTL,TS2Vec,TS2Vec-joint")
+    parser.add_argument("--root", default=os.environ.get("WORKBENCH_DATA"), help="UCR data root ($WORKBENCH_DATA)")
+    parser.add_argument("--store", default="runs/mtcs.sqlite")
+    parser.add_argument("--out", default="runs/mtcs")
+    args = parser.parse_args()
+    if not args.root:
+        parser.error("no data root: pass --root DIR or set WORKBENCH_DATA (the folder holding ucr/<Name>/)")
+    return args
+
+
+def main() -> None:
+    args = arguments()
+    torch.set_num_threads(1)
+    data, missing = load_datasets(TABLE2_DATASETS, args.root)
+    print("missing", missing, flush=True)
+    os.makedirs(args.out, exist_ok=True)
+    for method in args.methods.split(","):
+        tag = f"it{args.ts2vec_iters}" if method.startswith("TS2Vec") else f"e{args.epochs}"
+        table = compare_methods(data, (method,), args.epochs, args.ts2vec_iters, (args.seed,),
+                                store=args.store, progress=True)
+        out = os.path.join(args.out, f"table2_{method}_seed{args.seed}_{tag}.csv")
+        table.to_csv(out + ".part", index=False)
+        os.replace(out + ".part", out)
+        print(table[["dataset", "test_acc", "seconds_train"]].to_string(), "\nwrote", out, flush=True)
+
+
+if __name__ == "__main__":
+    main()

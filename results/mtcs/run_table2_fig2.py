@@ -1,61 +1,75 @@
-"""MTCS Table 2 at the paper's 5 epochs, and Fig. 2 from the same encoders, on /work/shared/data.
+"""MTCS Table 2 at the paper's 5 epochs, and Fig. 2 from the same encoders, through the results store.
 
 usage: PYTHONPATH=. python results/mtcs/run_table2_fig2.py SEED EPOCHS TS2VEC_JOINT_ITERS
+           [--root DIR] [--store runs/mtcs.sqlite] [--out runs/mtcs]
 
-Trains, one after another on one CPU thread:
+The data root is --root, else $WORKBENCH_DATA. Trains (or reads from the store), on one CPU thread:
   MTCS (EPOCHS)  -> SVM accuracies (Table 2) + covariance similarity of its train representations (Fig. 2 right)
   one TS2Vec on all ten datasets (TS2VEC_JOINT_ITERS) -> SVM accuracies ("TS2Vec-joint", MTCS §4.4.1)
                     + covariance similarity (Fig. 2 left, "self-supervised pre-training")
   MTL  (EPOCHS)  -> SVM accuracies (Table 2)
-Each stage writes its CSV atomically when done: table2_<method>_seed<S>_e<E>.csv (it<I> for TS2Vec-joint),
-fig2_<mtcs|ssl>_seed<S>_<e|it><N>.csv; the train representations go to runs/mtcs_fig2_reps_*.npz
-(not committed) so the similarity can be recomputed with other settings.
+and writes OUT/table2_<method>_seed<S>_<e|it><N>.csv, OUT/fig2_<mtcs|ssl>_seed<S>_<e|it><N>.csv and the
+train representations OUT/mtcs_fig2_reps_*.npz (so the similarity can be recomputed with other settings).
 """
+import argparse
 import os
-import sys
 
 import numpy as np
-import pandas as pd
 import torch
 
-torch.set_num_threads(1)
-from workbench.analysis.task_similarity import covariance_similarity_matrix  # noqa: E402
-from workbench.papers.mtcs import TABLE2_DATASETS, fit_and_score, load_datasets  # noqa: E402
-
-OUT = "results/mtcs"
+from workbench.analysis.task_similarity import covariance_similarity_matrix
+from workbench.papers.mtcs import TABLE2_DATASETS, fit_and_score, load_datasets
 
 
-def save_reps(reps: dict, name: str) -> None:
-    os.makedirs("runs", exist_ok=True)
-    path = os.path.join("runs", name)
-    with open(path + ".part", "wb") as f:
-        np.savez(f, **reps)
-    os.replace(path + ".part", path)
+def arguments() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("seed", type=int)
+    parser.add_argument("epochs", type=int)
+    parser.add_argument("joint_iters", type=int)
+    parser.add_argument("--root", default=os.environ.get("WORKBENCH_DATA"), help="UCR data root ($WORKBENCH_DATA)")
+    parser.add_argument("--store", default="runs/mtcs.sqlite")
+    parser.add_argument("--out", default="runs/mtcs")
+    args = parser.parse_args()
+    if not args.root:
+        parser.error("no data root: pass --root DIR or set WORKBENCH_DATA (the folder holding ucr/<Name>/)")
+    return args
 
 
-def save(frame: pd.DataFrame, name: str, index: bool = False) -> None:
-    path = os.path.join(OUT, name)
-    frame.to_csv(path + ".part", index=index)
+def save(write, path: str) -> None:
+    """``write(tmp)`` then rename to ``path`` (no half file if killed)."""
+    write(path + ".part")
     os.replace(path + ".part", path)
     print("wrote", path, flush=True)
 
 
-seed, epochs, joint_iters = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
-data, missing = load_datasets(TABLE2_DATASETS, "/work/shared/data")
-assert not missing, missing
-
-
-def run(method: str, tag: str, similarity: str | None) -> None:
-    """Train one shared encoder, write its Table 2 rows and, for ``similarity``, Fig. 2's matrix."""
-    rows, encode_fn = fit_and_score(data, method, epochs=epochs, ts2vec_iters=joint_iters, seed=seed)
-    save(rows, f"table2_{method}_seed{seed}_{tag}.csv")
+def run(args, data, method: str, tag: str, similarity: str | None) -> None:
+    """One shared encoder: its Table 2 rows and, for ``similarity``, Fig. 2's matrix."""
+    rows, encode_fn = fit_and_score(data, method, args.epochs, args.joint_iters, args.seed,
+                                    store=args.store, progress=True)
+    save(lambda p: rows.to_csv(p, index=False), os.path.join(args.out, f"table2_{method}_seed{args.seed}_{tag}.csv"))
     print(method, rows[["dataset", "test_acc", "seconds_train"]].to_string(), flush=True)
     if similarity:
         reps = {n: encode_fn(tr.x) for n, (tr, _) in data.items()}
-        save_reps(reps, f"mtcs_fig2_reps_{similarity}_seed{seed}_{tag}.npz")
-        save(covariance_similarity_matrix(reps), f"fig2_{similarity}_seed{seed}_{tag}.csv", index=True)
+
+        def write_npz(path):
+            with open(path, "wb") as f:
+                np.savez(f, **reps)
+        save(write_npz, os.path.join(args.out, f"mtcs_fig2_reps_{similarity}_seed{args.seed}_{tag}.npz"))
+        matrix = covariance_similarity_matrix(reps)
+        save(lambda p: matrix.to_csv(p), os.path.join(args.out, f"fig2_{similarity}_seed{args.seed}_{tag}.csv"))
 
 
-run("MTCS", f"e{epochs}", "mtcs")
-run("TS2Vec-joint", f"it{joint_iters}", "ssl")
-run("MTL", f"e{epochs}", None)
+def main() -> None:
+    args = arguments()
+    torch.set_num_threads(1)
+    data, missing = load_datasets(TABLE2_DATASETS, args.root)
+    if missing:
+        raise SystemExit(f"missing under {args.root}: {', '.join(missing)}")
+    os.makedirs(args.out, exist_ok=True)
+    run(args, data, "MTCS", f"e{args.epochs}", "mtcs")
+    run(args, data, "TS2Vec-joint", f"it{args.joint_iters}", "ssl")
+    run(args, data, "MTL", f"e{args.epochs}", None)
+
+
+if __name__ == "__main__":
+    main()

@@ -11,11 +11,17 @@ TINY = {"encoder_options": {"depth": 2, "hidden_dim": 8, "output_dim": 16}, "epo
 SMALL_SETS = ["ItalyPowerDemand", "GunPoint"]
 
 
-def test_mtcs_table2(run_notebook):
-    _, out = run_notebook("mtcs_table2.ipynb", datasets=SMALL_SETS, **TINY)
+def test_mtcs_table2(run_notebook, tmp_path):
+    from workbench.results import ResultsStore
+
+    store = tmp_path / "runs.sqlite"
+    _, out = run_notebook("mtcs_table2.ipynb", datasets=SMALL_SETS, store=str(store), **TINY)
     results = pd.read_csv(out / "mtcs_table2_results.csv")
     assert set(results.method) == {"MTCS", "MTL", "TS2Vec"} and set(results.dataset) == set(SMALL_SETS)
     assert results.test_acc.between(0, 1).all() and (results.test_acc > 0.4).all()
+    stored = ResultsStore(store).table()       # MTCS, MTL and one TS2Vec per dataset, each a stored run
+    assert set(stored.run_id) == set(results.run_id) and len(stored) == 2 + len(SMALL_SETS)
+    assert np.allclose(sorted(stored.seconds), sorted(results.drop_duplicates("run_id").seconds_train))
     summary = pd.read_csv(out / "mtcs_table2_summary.csv", index_col=0)
     assert "Average" in summary.index and "paper_MTCS" in summary.columns
 

@@ -1,28 +1,35 @@
 """MTL and MTCS (Wang et al., "Multi-Task Classifier Sharing for Cross-Dataset Time-Series
-Classification", AMLTS 2022, §3): a shared TS2Vec encoder and one linear classifier per dataset.
+Classification", AMLTS 2022, §3) as the ``multitask`` experiment kind: a shared TS2Vec encoder
+and one linear classifier per dataset.
 
 MTL: the sum of each task's cross-entropy (Eq. 2). MTCS adds, for the current batch of task
 ``k``, the soft weight-sharing loss (Eq. 3) to every other task ``j``, with relevant label
 pairs from the batch's label affinity (Eq. 4) over threshold ``tau`` (Eq. 5), weighted by
-``alpha`` (Eq. 6). Each mini-batch comes from one dataset (§4.2). Evaluation (§3.4): frozen
-encoder, an SVM per dataset on its representations (``workbench.pretrain.ts2vec.svm_accuracy``).
+``alpha`` (Eq. 6). Each mini-batch comes from one dataset (§4.2): one ``update`` is one task's
+batch, ``batches`` yields ``task_batches`` epoch by epoch, and ``multitask_config`` sets the
+steps to whole epochs with one evaluation record per epoch (the epoch's mean losses).
+Evaluation (§3.4): frozen encoder, an SVM per dataset on its representations (``svm_scores``).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from typing import Iterator
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from workbench.data.domain import Domain
+from workbench.algorithms.base import HParam
+from workbench.data.domain import DataError
+from workbench.experiment import EXPERIMENTS
 from workbench.losses.contrastive import label_affinity, relevant_pairs, weight_sharing_loss
 from workbench.models.ts2vec import TS2VecEncoder
-from workbench.pretrain.ts2vec import encode, svm_accuracy, task_batches
+from workbench.pretrain.ts2vec import (ENCODER_HPARAMS, batches_per_epoch, encode, svm_scores,
+                                       task_batches)
+from workbench.pretrain.ucr_runs import UCRData, UCRExperiment, dataset_names, pick, train_sizes
+from workbench.train import RunConfig
 
-__all__ = ["MultiTaskNet", "MultiTaskConfig", "mtcs_sharing_loss", "train_multitask",
-           "evaluate_svm"]
+__all__ = ["MultiTaskNet", "MTL", "MTCS", "mtcs_sharing_loss", "multitask_config"]
 
 
 class MultiTaskNet(nn.Module):
@@ -56,65 +63,115 @@ def mtcs_sharing_loss(features: Tensor, heads: nn.ModuleList, task: int,
     return total, n_pairs
 
 
-@dataclass
-class MultiTaskConfig:
-    """MTCS §4.2 settings: AdamW 1e-3, batch 32, 5 epochs, alpha 0.1, tau 2; ``sharing=False`` is MTL."""
+class MTL(nn.Module):
+    """MTL (Eq. 2): ``update(task, x, y)`` is one step of task ``task``'s cross-entropy.
 
-    sharing: bool = True
-    epochs: int = 5
-    batch_size: int = 32
-    lr: float = 1e-3
-    alpha: float = 0.1
-    tau: float = 2.0
-    seed: int = 0
-    encoder_options: dict = field(default_factory=dict)
+    Keeps the sums of the current epoch (``epoch_means``: the record of an evaluation at an
+    epoch's end, as the loop before the one training core wrote its history).
+    """
 
-    @property
-    def method(self) -> str:
-        return "MTCS" if self.sharing else "MTL"
+    sharing = False
+    HPARAMS = {**ENCODER_HPARAMS, "lr": HParam(1e-3, None, "MTCS §4.2: AdamW, learning rate 0.001")}
 
+    def __init__(self, num_classes: list[int], input_channels: int, batches_per_epoch: int,
+                 lr: float = 1e-3, alpha: float = 0.0, tau: float = 2.0, seed: int = 0, **encoder_options):
+        super().__init__()
+        self.net = MultiTaskNet(num_classes, input_channels, **encoder_options)
+        self.optimizer = torch.optim.AdamW(self.net.parameters(), lr=lr)
+        self.rng = np.random.default_rng(seed)   # each epoch's batch order (task_batches)
+        self.alpha, self.tau, self.batches_per_epoch = alpha, tau, batches_per_epoch
+        self.batches_done, self.progress = 0, 0.0
+        self._sums = {"cls": 0.0, "ws": 0.0, "pairs": 0}
 
-def train_multitask(train: list[Domain], config: MultiTaskConfig, device: str | torch.device = "cpu",
-                    progress: bool = False) -> tuple[MultiTaskNet, list[dict]]:
-    """Train MTL or MTCS on the training splits ``train`` (one Domain per dataset); returns net and history."""
-    from tqdm.auto import tqdm
+    def update(self, task: int, x: Tensor, y: Tensor) -> dict[str, float]:
+        """One step on task ``task``'s batch ``x: [B, C, T]``, ``y: [B]``."""
+        if self.batches_done % self.batches_per_epoch == 0:
+            self._sums = {"cls": 0.0, "ws": 0.0, "pairs": 0}
+        features = self.net.encoder(x)                                        # [B, D]
+        loss = F.cross_entropy(self.net.heads[task](features), y)
+        self._sums["cls"] += loss.item()
+        if self.sharing:
+            ws, pairs = mtcs_sharing_loss(features, self.net.heads, task, self.tau)
+            loss = loss + self.alpha * ws
+            self._sums["ws"] += ws.item()
+            self._sums["pairs"] += pairs
+        self.optimizer.zero_grad()
+        loss.backward()
+        self.optimizer.step()
+        self.batches_done += 1
+        return {"batch_loss": loss.item()}
 
-    torch.manual_seed(config.seed)
-    rng = np.random.default_rng(config.seed)
-    net = MultiTaskNet([d.num_classes for d in train], train[0].num_channels,
-                       **config.encoder_options).to(device)
-    optimizer = torch.optim.AdamW(net.parameters(), lr=config.lr)
-    xs = [torch.as_tensor(d.x, device=device) for d in train]
-    ys = [torch.as_tensor(d.y, device=device) for d in train]
-    history = []
-    for epoch in tqdm(range(config.epochs), desc=config.method, disable=not progress, leave=False):
-        net.train()
-        sums = {"cls": 0.0, "ws": 0.0, "pairs": 0, "steps": 0}
-        for task, idx in task_batches([len(d) for d in train], config.batch_size, rng):
-            idx = torch.as_tensor(idx, device=device)
-            features = net.encoder(xs[task][idx])                             # [B, D]
-            loss = F.cross_entropy(net.heads[task](features), ys[task][idx])
-            sums["cls"] += loss.item()
-            if config.sharing:
-                ws, pairs = mtcs_sharing_loss(features, net.heads, task, config.tau)
-                loss = loss + config.alpha * ws
-                sums["ws"] += ws.item()
-                sums["pairs"] += pairs
-            optimizer.zero_grad()
-            loss.backward()
-            optimizer.step()
-            sums["steps"] += 1
-        steps = max(sums.pop("steps"), 1)
-        history.append({"epoch": epoch + 1, **{k: v / steps for k, v in sums.items()}})
-    return net, history
+    def epoch_means(self) -> dict[str, float]:
+        """``epoch`` (completed epochs) and the mean ``cls``, ``ws``, ``pairs`` per batch of the current epoch."""
+        in_epoch = (self.batches_done - 1) % self.batches_per_epoch + 1 if self.batches_done else 1
+        return {"epoch": float(-(-self.batches_done // self.batches_per_epoch)),
+                **{name: value / in_epoch for name, value in self._sums.items()}}
+
+    def represent(self, x: np.ndarray) -> np.ndarray:
+        """Representations ``[N, D]`` of ``x: [N, C, T]`` by the shared encoder (eval mode)."""
+        return encode(self.net.encoder, x, device=next(self.parameters()).device)
 
 
-def evaluate_svm(encoder: nn.Module, datasets: dict[str, tuple[Domain, Domain]],
-                 device: str | torch.device = "cpu", seed: int = 0) -> dict[str, dict]:
-    """MTCS §3.4: frozen ``encoder``; per dataset an SVM (C by CV on train) scored on test."""
-    out = {}
-    for name, (train, test) in datasets.items():
-        acc, c = svm_accuracy(encode(encoder, train.x, device=device), train.y,
-                              encode(encoder, test.x, device=device), test.y, seed=seed)
-        out[name] = {"test_acc": acc, "svm_C": c, "n_train": len(train), "n_test": len(test)}
-    return out
+class MTCS(MTL):
+    """MTCS (Eq. 6): MTL plus ``alpha`` times the soft weight sharing between relevant label pairs."""
+
+    sharing = True
+    HPARAMS = {**MTL.HPARAMS,
+               "alpha": HParam(0.1, None, "MTCS §4.2: weight of the weight-sharing loss, 0.1"),
+               "tau": HParam(2.0, None, "MTCS §4.2: relevance threshold of the label affinity, 2")}
+
+
+def multitask_config(names, method: str = "MTCS", epochs: int = 5, seed: int = 0, root=None,
+                     data: UCRData | None = None, batch_size: int = 32, hparams: dict | None = None) -> RunConfig:
+    """A ``multitask`` run (``MTCS`` or ``MTL``) over the UCR datasets ``names`` for ``epochs``.
+
+    Steps = epochs x batches per epoch (from the training sizes, in ``data`` or read under
+    ``root``); one evaluation per epoch. MTCS §4.2: batch 32, 5 epochs.
+    """
+    names = dataset_names(names) if isinstance(names, str) else list(names)
+    per_epoch = batches_per_epoch(train_sizes(names, root, data, "dataset"), batch_size)
+    return RunConfig(method=method, dataset="ucr", source="+".join(names), target="+".join(names),
+                     hparams=dict(hparams or {}), seed=seed, steps=epochs * per_epoch, batch_size=batch_size,
+                     eval_every=per_epoch, selection="last", split_protocol="ucr", normalization="dataset",
+                     kind="multitask")
+
+
+@EXPERIMENTS.register("multitask")
+class MultiTask(UCRExperiment):
+    """MTL / MTCS over the UCR datasets of ``config.source``; SVM per dataset on the encoder after."""
+
+    selections = ("last",)
+    methods = {"MTL": MTL, "MTCS": MTCS}
+
+    def check(self, config, data: UCRData) -> None:
+        super().check(config, data)
+        sizes = [len(train) for train, _ in pick(data, self.names(config)).values()]
+        per_epoch = batches_per_epoch(sizes, config.batch_size)
+        if config.steps % per_epoch or config.eval_every != per_epoch:
+            raise DataError(f"a multitask run counts whole epochs of {per_epoch} batches: steps must be a multiple "
+                            f"and eval_every equal to it (got steps={config.steps}, eval_every={config.eval_every}); "
+                            "build the config with multitask_config(names, method, epochs)")
+
+    def build(self, config, data: UCRData, parent) -> MTL:
+        chosen = pick(data, self.names(config))
+        trains = [train for train, _ in chosen.values()]
+        per_epoch = batches_per_epoch([len(t) for t in trains], config.batch_size)
+        model = self.method_class(config.method)([t.num_classes for t in trains], trains[0].num_channels,
+                                                 per_epoch, seed=config.seed, **config.hparams)
+        model.dataset_names, model.seed = list(chosen), config.seed
+        return model
+
+    def batches(self, config, data: UCRData, generator, device, model: MTL) -> Iterator[tuple]:
+        chosen = pick(data, model.dataset_names)
+        xs = [torch.as_tensor(train.x, device=device) for train, _ in chosen.values()]   # [N_k, C, T_k]
+        ys = [torch.as_tensor(train.y, device=device) for train, _ in chosen.values()]   # [N_k]
+        while True:  # an epoch's order is drawn when its first batch is asked for
+            for task, idx in task_batches([len(x) for x in xs], config.batch_size, model.rng):
+                idx = torch.as_tensor(idx, device=device)
+                yield task, xs[task][idx], ys[task][idx]
+
+    def evaluate(self, model: MTL, data: UCRData, device) -> dict[str, float]:
+        return model.epoch_means()
+
+    def final_metrics(self, model: MTL, data: UCRData, device) -> dict[str, float]:
+        return svm_scores(model.represent, pick(data, model.dataset_names), model.seed)

@@ -1,25 +1,41 @@
-"""TS2Vec (Yue et al., AAAI 2022) as a small ``fit`` / ``encode`` API, and its SVM evaluation.
+"""TS2Vec (Yue et al., AAAI 2022) as the ``ts2vec`` experiment kind, and its SVM evaluation.
 
-``TS2Vec(...).fit([x_a, x_b, ...])`` trains one encoder by the hierarchical contrastive loss on
-one or several datasets (MTCS §4.4.1 "pre-trained on all datasets": each step draws its
-mini-batch from one dataset, since lengths differ). ``fit([x])`` is "TS2Vec trained per
-dataset". ``encode`` gives the max-pooled instance representations of an averaged copy of
-the encoder (TS2Vec's stochastic weight averaging). ``svm_accuracy`` is TS2Vec's protocol:
-an RBF SVM on the representations, ``C`` chosen on the training split by 5-fold CV.
+A ``ts2vec`` run trains one encoder by the hierarchical contrastive loss on one UCR dataset
+("TS2Vec trained per dataset") or several joined by ``+`` (MTCS §4.4.1 "pre-trained on all
+datasets": each step draws its mini-batch from one dataset, since lengths differ). ``update``
+is one step (``TS2Vec.update``); ``ts2vec_config`` builds the config (steps = iterations).
+``TS2Vec.represent`` gives the max-pooled instance representations of an averaged copy of the
+encoder (TS2Vec's stochastic weight averaging); the final metrics are TS2Vec's protocol per
+dataset (``svm_accuracy``): an RBF SVM on the representations, ``C`` chosen on the training
+split by 5-fold CV.
 """
 from __future__ import annotations
 
+from typing import Iterator
+
 import numpy as np
 import torch
-from torch import Tensor
+from torch import Tensor, nn
 
+from workbench.algorithms.base import HParam
+from workbench.experiment import EXPERIMENTS
 from workbench.losses.contrastive import hierarchical_contrastive_loss
 from workbench.models.ts2vec import TS2VecEncoder
+from workbench.pretrain.ucr_runs import UCRData, UCRExperiment, dataset_names, pick, train_sizes
+from workbench.train import RunConfig
 
-__all__ = ["TS2Vec", "crop_views", "task_batches", "encode", "svm_accuracy"]
+__all__ = ["TS2Vec", "ts2vec_config", "crop_views", "task_batches", "batches_per_epoch", "encode",
+           "svm_accuracy", "svm_scores"]
 
 #: TS2Vec's C grid for the SVM (``inf`` is a hard margin).
 SVM_C_GRID = (1e-4, 1e-3, 1e-2, 1e-1, 1.0, 10.0, 100.0, 1000.0, 10000.0, np.inf)
+
+#: The encoder of TS2Vec and of MTCS §4.2 (shared by the ``multitask`` kind's table).
+ENCODER_HPARAMS = {
+    "depth": HParam(10, None, "TS2Vec (Yue et al. 2022) / MTCS §4.2: 10 residual dilated-conv blocks"),
+    "hidden_dim": HParam(64, None, "TS2Vec / MTCS §4.2: hidden width 64"),
+    "output_dim": HParam(320, None, "TS2Vec / MTCS §4.2: representation dimension 320"),
+}
 
 
 def task_batches(sizes: list[int], batch_size: int, rng: np.random.Generator,
@@ -36,6 +52,11 @@ def task_batches(sizes: list[int], batch_size: int, rng: np.random.Generator,
             if len(idx) == batch_size or (not drop_last and len(idx) > 1):
                 batches.append((task, idx))
     return [batches[i] for i in rng.permutation(len(batches))]
+
+
+def batches_per_epoch(sizes: list[int], batch_size: int, drop_last: bool = False) -> int:
+    """How many batches ``task_batches`` gives per epoch (it depends on the sizes only)."""
+    return sum(n // batch_size + (1 if not drop_last and n % batch_size > 1 else 0) for n in sizes)
 
 
 def crop_views(x: Tensor, rng: np.random.Generator) -> tuple[Tensor, Tensor, int]:
@@ -69,23 +90,30 @@ def encode(encoder: torch.nn.Module, x: np.ndarray, batch_size: int = 64,
     return np.concatenate(out)
 
 
-class TS2Vec:
-    """Self-supervised TS2Vec: ``fit(list of x [N, C, T])`` then ``encode(x) -> [N, 320]``."""
+class TS2Vec(nn.Module):
+    """Self-supervised TS2Vec: ``update(x)`` is one step, ``represent(x) -> [N, output_dim]``.
+
+    Its crop generator ``rng`` is also the one ``batches`` draws each epoch's order from (the
+    two interleave: an epoch's batch order, then that epoch's crops).
+    """
+
+    HPARAMS = {
+        **ENCODER_HPARAMS,
+        "lr": HParam(1e-3, None, "TS2Vec: AdamW, learning rate 0.001"),
+        "max_train_length": HParam(3000, None, "TS2Vec: a longer series is cut to a random window this long"),
+    }
 
     def __init__(self, input_channels: int = 1, hidden_dim: int = 64, output_dim: int = 320,
-                 depth: int = 10, lr: float = 1e-3, batch_size: int = 8, seed: int = 0,
-                 max_train_length: int = 3000, device: str | torch.device = "cpu"):
-        torch.manual_seed(seed)
-        self.device, self.lr, self.batch_size = device, lr, batch_size
+                 depth: int = 10, lr: float = 1e-3, max_train_length: int = 3000, seed: int = 0):
+        super().__init__()
         self.max_train_length, self.rng = max_train_length, np.random.default_rng(seed)
-        self.net = TS2VecEncoder(input_channels, hidden_dim=hidden_dim, output_dim=output_dim,
-                                 depth=depth).to(device)
+        self.net = TS2VecEncoder(input_channels, hidden_dim=hidden_dim, output_dim=output_dim, depth=depth)
         self.averaged = torch.optim.swa_utils.AveragedModel(self.net)
         self.optimizer = torch.optim.AdamW(self.net.parameters(), lr=lr)
-        self.losses: list[float] = []
+        self.progress = 0.0
 
-    def step(self, x: Tensor) -> float:
-        """One update on ``x: [B, C, T]``: two random crops, masked encodings, hierarchical loss."""
+    def update(self, x: Tensor) -> dict[str, float]:
+        """One step on ``x: [B, C, T]``: two random crops, masked encodings, hierarchical loss."""
         if x.shape[2] > self.max_train_length:  # as TS2Vec: a random window of the allowed length
             start = int(self.rng.integers(0, x.shape[2] - self.max_train_length + 1))
             x = x[:, :, start:start + self.max_train_length]
@@ -98,40 +126,51 @@ class TS2Vec:
         loss.backward()
         self.optimizer.step()
         self.averaged.update_parameters(self.net)
-        return loss.item()
+        return {"loss": loss.item()}
 
-    def fit(self, datasets: list[np.ndarray], n_iters: int | None = None,
-            n_epochs: int | None = None, progress: bool = False) -> "TS2Vec":
-        """Train on ``datasets`` (each ``[N, C, T]``); TS2Vec's default: 200 iterations (600 if > 100k series)."""
-        sizes = [len(x) for x in datasets]
-        if n_iters is None and n_epochs is None:
-            n_iters = 200 if sum(sizes) <= 100_000 else 600
-        tensors = [torch.as_tensor(x, device=self.device) for x in datasets]
-        epoch, done = 0, 0
-        bar = _bar(n_iters or n_epochs, progress, "TS2Vec")
-        while (n_epochs is None or epoch < n_epochs) and (n_iters is None or done < n_iters):
-            for task, idx in task_batches(sizes, self.batch_size, self.rng, drop_last=False):
-                self.losses.append(self.step(tensors[task][torch.as_tensor(idx)]))
-                done += 1
-                if n_iters is not None:
-                    bar.update(1)
-                    if done >= n_iters:
-                        break
-            epoch += 1
-            if n_iters is None:
-                bar.update(1)
-        bar.close()
-        return self
-
-    def encode(self, x: np.ndarray, batch_size: int = 64) -> np.ndarray:
-        """Instance representations ``[N, output_dim]`` of ``x: [N, C, T]``."""
-        return encode(self.averaged.module, x, batch_size, self.device)
+    def represent(self, x: np.ndarray, batch_size: int = 64) -> np.ndarray:
+        """Instance representations ``[N, output_dim]`` of ``x: [N, C, T]`` (the averaged encoder)."""
+        return encode(self.averaged.module, x, batch_size, next(self.parameters()).device)
 
 
-def _bar(total, enabled: bool, desc: str):
-    from tqdm.auto import tqdm
+def ts2vec_config(names, iters: int | None = None, seed: int = 0, root=None, data: UCRData | None = None,
+                  batch_size: int = 8, hparams: dict | None = None, eval_every: int = 10) -> RunConfig:
+    """A ``ts2vec`` run on the UCR dataset(s) ``names`` (a list, or one string joined by ``+``).
 
-    return tqdm(total=total, desc=desc, disable=not enabled, leave=False)
+    ``iters=None``: TS2Vec's default, 200 iterations (600 above 100 000 training series; the
+    sizes come from ``data`` or are read under ``root``). Batch 8 as TS2Vec.
+    """
+    names = dataset_names(names) if isinstance(names, str) else list(names)
+    if iters is None:
+        iters = 200 if sum(train_sizes(names, root, data, "dataset")) <= 100_000 else 600
+    return RunConfig(method="TS2Vec", dataset="ucr", source="+".join(names), target="+".join(names),
+                     hparams=dict(hparams or {}), seed=seed, steps=iters, batch_size=batch_size,
+                     eval_every=min(eval_every, iters), selection="last", split_protocol="ucr",
+                     normalization="dataset", kind="ts2vec")
+
+
+@EXPERIMENTS.register("ts2vec")
+class TS2VecRuns(UCRExperiment):
+    """Self-supervised TS2Vec on the UCR dataset(s) of ``config.source``; SVM per dataset after."""
+
+    selections = ("last",)
+    methods = {"TS2Vec": TS2Vec}
+
+    def build(self, config, data: UCRData, parent) -> TS2Vec:
+        names = self.names(config)
+        model = TS2Vec(data[names[0]][0].num_channels, seed=config.seed, **config.hparams)
+        model.dataset_names, model.seed = names, config.seed
+        return model
+
+    def batches(self, config, data: UCRData, generator, device, model: TS2Vec) -> Iterator[tuple]:
+        train = [torch.as_tensor(train.x, device=device) for train, _ in pick(data, model.dataset_names).values()]
+        sizes = [len(x) for x in train]
+        while True:  # an epoch's order is drawn when its first batch is asked for (after the last step)
+            for task, idx in task_batches(sizes, config.batch_size, model.rng):
+                yield (train[task][torch.as_tensor(idx, device=device)],)   # [B, C, T]
+
+    def final_metrics(self, model: TS2Vec, data: UCRData, device) -> dict[str, float]:
+        return svm_scores(model.represent, pick(data, model.dataset_names), model.seed)
 
 
 def svm_accuracy(train_repr: np.ndarray, train_y: np.ndarray, test_repr: np.ndarray,
@@ -157,3 +196,18 @@ def svm_accuracy(train_repr: np.ndarray, train_y: np.ndarray, test_repr: np.ndar
     search.fit(train_repr, train_y)
     best_c = search.best_params_["C"]
     return float(search.score(test_repr, test_y)), float("inf") if best_c == big_c else float(best_c)
+
+
+def svm_scores(represent, data: UCRData, seed: int = 0) -> dict[str, float]:
+    """MTCS §3.4 / TS2Vec's protocol on a frozen encoder, per dataset: ``"<name>/test_acc"``,
+    ``"<name>/svm_C"``, ``"<name>/n_train"``, ``"<name>/n_test"``, and ``mean_test_acc``.
+
+    ``represent(x: [N, C, T]) -> [N, D]``.
+    """
+    metrics: dict[str, float] = {}
+    for name, (train, test) in data.items():
+        acc, c = svm_accuracy(represent(train.x), train.y, represent(test.x), test.y, seed=seed)
+        metrics.update({f"{name}/test_acc": acc, f"{name}/svm_C": c, f"{name}/n_train": float(len(train)),
+                        f"{name}/n_test": float(len(test))})
+    metrics["mean_test_acc"] = float(np.mean([metrics[f"{name}/test_acc"] for name in data]))
+    return metrics
