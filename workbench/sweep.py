@@ -67,7 +67,8 @@ def _waves(configs: list[RunConfig]) -> list[list[int]]:
     return [[i for i, d in enumerate(depths) if d == level] for level in sorted(set(depths))]
 
 
-def _open(store) -> ResultsStore | MemoryStore:
+def open_store(store) -> ResultsStore | MemoryStore:
+    """A path, a store or ``None`` (a new in-memory store) as a store."""
     if store is None:
         return MemoryStore()
     if isinstance(store, (ResultsStore, MemoryStore)):
@@ -93,7 +94,7 @@ def sweep(configs: list[RunConfig], store: Any = "runs/results.sqlite", root=Non
         raise ValueError("data= is for in-process sweeps (executor='local', workers=1); with workers or Ray "
                          "each run loads its data from root")
     root = resolve_root(root)
-    results = _open(store)
+    results = open_store(store)
     if not in_process and not isinstance(results, ResultsStore):
         raise ValueError("a sweep with workers or Ray needs a store file (store='runs/results.sqlite')")
     data_for: Callable = data if callable(data) else (lambda config: data)
@@ -121,7 +122,7 @@ def runs_frame(configs: list[RunConfig], ids: list[str], store):
     """One row per config (config columns + metrics), each run read by its config's own
     ``selection`` rule: the table of a sweep, whatever rule earlier callers stored it under."""
     import pandas as pd
-    results = _open(store)
+    results = open_store(store)
     rows = []
     for config, rid in zip(configs, ids):
         run = results.get(rid, with_state=False)

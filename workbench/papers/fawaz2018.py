@@ -14,7 +14,7 @@ import numpy as np
 import torch
 
 from workbench.pretrain.finetune import fcn_config
-from workbench.sweep import _open as open_store, sweep  # _open: a path, a store or None -> a store
+from workbench.sweep import open_store, sweep
 
 __all__ = ["SOURCE_KINDS", "pick_sources", "transfer_configs", "transfer_experiment"]
 

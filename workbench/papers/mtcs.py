@@ -18,7 +18,7 @@ from workbench.data.domain import DataError, Domain
 from workbench.data.ucr import FETCH_HINT, load_ucr, ucr_names
 from workbench.pretrain.multitask import multitask_config
 from workbench.pretrain.ts2vec import ts2vec_config
-from workbench.sweep import _open as open_store, sweep  # _open: a path, a store or None -> a store
+from workbench.sweep import open_store, sweep
 from workbench.train import load_algorithm
 
 __all__ = ["TABLE2_DATASETS", "TABLE1_DATASETS", "TABLE1", "TABLE2", "FIG2_RELATED_PAIRS", "SOURCE",
