@@ -48,7 +48,7 @@ torch.set_num_threads(threads)
 pair = load_pair(Scenario(dataset, source, target), root)
 config = RunConfig(method="LogoRA", dataset=dataset, source=source, target=target, hparams=hparams, seed=seed,
                    steps=steps, batch_size=batch_size, eval_every=eval_every)
-run = fit(config, root=root, pair=pair, progress=False)
+run = fit(config, root=root, data=pair, progress=False)
 model = load_algorithm(run, pair)
 run.metrics
 

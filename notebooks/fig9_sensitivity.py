@@ -80,7 +80,7 @@ sensitivity
 # ## Training curves of every loss (the base configuration)
 
 # %%
-base_run = fit(base, root=data_root, store=store, pair=pair, progress=False)
+base_run = fit(base, root=data_root, store=store, data=pair, progress=False)
 curves = history_frame(base_run)
 curves.to_csv(out / "fig9_training_curves.csv")
 training = plots.training_curves(base_run.history, title=f"{method} on {pair.scenario}: losses per evaluation step")

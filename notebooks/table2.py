@@ -47,14 +47,14 @@ proposed = "LogoRA"
 output_dir = "."
 
 # %%
-import workbench.papers.logora as experiments
+from workbench.papers import logora
 from IPython.display import Markdown, display
 
 # %%
-result = experiments.run_table2(dataset=dataset, scenario_list=scenario_list, pairs=pairs, max_pairs=max_pairs,
-                                methods=methods, preset=preset, seeds=seeds, steps=steps, data_root=data_root,
-                                store=store, executor=executor, workers=workers, address=address,
-                                device=device, proposed=proposed)
+result = logora.run_table2(dataset=dataset, scenario_list=scenario_list, pairs=pairs, max_pairs=max_pairs,
+                           methods=methods, preset=preset, seeds=seeds, steps=steps, data_root=data_root,
+                           store=store, executor=executor, workers=workers, address=address,
+                           device=device, proposed=proposed)
 print(f"wall time {result.seconds:.0f} s for {len(result.runs)} runs")
 
 # %%
@@ -66,4 +66,4 @@ print("written:", *paths)
 result.runs[["method", "source", "target", "seed", "target_test_acc", "target_test_f1", "selection", "seconds"]]
 
 # %%
-experiments.plot_table(result.table);
+logora.plot_table(result.table);

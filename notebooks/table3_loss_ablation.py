@@ -20,7 +20,7 @@
 #
 # **Default run** (synthetic 0→1, tiny model, 16 steps, 7 variants): about 25 s on an idle machine, 60 s on 2 CPU cores. **Paper scale** (`params/table3_loss_ablation_paper.yaml`: HHAR, 10 pairs, 3 seeds, 8 layers, 2000 steps): 210 runs, many CPU-hours; a GPU is advised.
 #
-# The paper's numbers (labelled *paper*) are transcribed in `workbench.published_logora`; ours are labelled *ours* and come from this run only.
+# The paper's numbers (labelled *paper*) are transcribed in `workbench.papers.logora` (`PAPER_TABLE3`); ours are labelled *ours* and come from this run only.
 
 # %% tags=["parameters"]
 dataset = "synthetic"          # the paper: "HHAR" (real data via the HHAR importer)
@@ -39,12 +39,12 @@ columns = None                   # a subset of Table III's columns, or all
 
 # %%
 import torch
-from workbench.ablation import accuracy_table, beside_paper, run_grid, write_outputs
+from workbench.io import write_outputs
+from workbench.papers.logora import PAPER_TABLE3, TABLE3_COLUMNS, run_grid
 from workbench.results import ResultsStore
+from workbench.tables import accuracy_table, beside_paper
 torch.set_num_threads(threads)
 store = ResultsStore(store_path) if store_path else None
-from workbench.algorithms.logora import TABLE3_COLUMNS
-from workbench.published_logora import TABLE3
 variants = {name: TABLE3_COLUMNS[name] for name in (columns or TABLE3_COLUMNS)}
 results = run_grid(variants, dataset, [tuple(s) for s in scenarios], seeds=seeds, backbone_options=backbone_options,
                    root=root, store=store, steps=steps, batch_size=batch_size, eval_every=eval_every, selection=selection)
@@ -52,9 +52,9 @@ results
 
 # %%
 ours = accuracy_table(results)[["Avg"]].T.rename(index={"Avg": dataset})
-table = beside_paper(ours, TABLE3)
+table = beside_paper(ours, PAPER_TABLE3)
 write_outputs(output_dir, "table3", {"runs": results, "ours": ours, "table": table},
-              {"paper_source": TABLE3["source"], "selection": selection, "steps": steps, "seeds": seeds})
+              {"paper_source": PAPER_TABLE3.source, "selection": selection, "steps": steps, "seeds": seeds})
 table.style.format("{:.3f}", na_rep="–")
 
 # %%

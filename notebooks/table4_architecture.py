@@ -20,7 +20,7 @@
 #
 # **Default run** (synthetic 0→1, tiny models, 16 steps, 7 backbones): about 25 s on 2 CPU cores. **Paper scale** (`params/table4_architecture_paper.yaml`: HHAR, 10 pairs, 3 seeds, 8 layers, 2000 steps): 210 runs, CPU-hours.
 #
-# The paper's numbers (labelled *paper*) come from `workbench.published_logora`.
+# The paper's numbers (labelled *paper*) come from `workbench.papers.logora` (`PAPER_TABLE4`).
 
 # %% tags=["parameters"]
 dataset = "synthetic"          # the paper: "HHAR" (real data via the HHAR importer)
@@ -38,22 +38,22 @@ output_dir = "."
 
 # %%
 import torch
-from workbench.ablation import accuracy_table, beside_paper, run_grid, write_outputs
+from workbench.io import write_outputs
+from workbench.papers.logora import PAPER_TABLE4, TABLE4_ROWS, run_grid
 from workbench.results import ResultsStore
+from workbench.tables import accuracy_table, beside_paper
 torch.set_num_threads(threads)
 store = ResultsStore(store_path) if store_path else None
-from workbench.algorithms.logora import TABLE4_ROWS
-from workbench.published_logora import TABLE4
 results = run_grid(TABLE4_ROWS, dataset, [tuple(s) for s in scenarios], seeds=seeds, backbone_options=backbone_options,
                    root=root, store=store, steps=steps, batch_size=batch_size, eval_every=eval_every, selection=selection)
 results
 
 # %%
 ours = accuracy_table(results).T
-table = beside_paper(ours, TABLE4, ours_prefix=f"{dataset} ", paper_prefix=f"{TABLE4['dataset']} ",
+table = beside_paper(ours, PAPER_TABLE4, ours_prefix=f"{dataset} ", paper_prefix=f"{PAPER_TABLE4.dataset} ",
                      transpose_paper=True)
 write_outputs(output_dir, "table4", {"runs": results, "ours": ours, "table": table},
-              {"paper_source": TABLE4["source"], "selection": selection, "steps": steps, "seeds": seeds})
+              {"paper_source": PAPER_TABLE4.source, "selection": selection, "steps": steps, "seeds": seeds})
 table.style.format("{:.3f}", na_rep="–")
 
 # %%

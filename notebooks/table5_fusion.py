@@ -20,7 +20,7 @@
 #
 # **Default run** (synthetic 0→1, tiny model, 16 steps, 3 fusions): about 15 s on 2 CPU cores. **Paper scale** (`params/table5_fusion_paper.yaml`: HHAR, 10 pairs, 3 seeds, 8 layers, 2000 steps): 90 runs, CPU-hours.
 #
-# The paper's numbers (labelled *paper*) come from `workbench.published_logora`.
+# The paper's numbers (labelled *paper*) come from `workbench.papers.logora` (`PAPER_TABLE5`).
 
 # %% tags=["parameters"]
 dataset = "synthetic"          # the paper: "HHAR" (real data via the HHAR importer)
@@ -38,21 +38,21 @@ output_dir = "."
 
 # %%
 import torch
-from workbench.ablation import accuracy_table, beside_paper, run_grid, write_outputs
+from workbench.io import write_outputs
+from workbench.papers.logora import PAPER_TABLE5, TABLE5_COLUMNS, run_grid
 from workbench.results import ResultsStore
+from workbench.tables import accuracy_table, beside_paper
 torch.set_num_threads(threads)
 store = ResultsStore(store_path) if store_path else None
-from workbench.algorithms.logora import TABLE5_COLUMNS
-from workbench.published_logora import TABLE5
 results = run_grid(TABLE5_COLUMNS, dataset, [tuple(s) for s in scenarios], seeds=seeds, backbone_options=backbone_options,
                    root=root, store=store, steps=steps, batch_size=batch_size, eval_every=eval_every, selection=selection)
 results
 
 # %%
 ours = accuracy_table(results).T
-table = beside_paper(ours, TABLE5, ours_prefix=f"{dataset} ", paper_prefix=f"{TABLE5['dataset']} ")
+table = beside_paper(ours, PAPER_TABLE5, ours_prefix=f"{dataset} ", paper_prefix=f"{PAPER_TABLE5.dataset} ")
 write_outputs(output_dir, "table5", {"runs": results, "ours": ours, "table": table},
-              {"paper_source": TABLE5["source"], "selection": selection, "steps": steps, "seeds": seeds})
+              {"paper_source": PAPER_TABLE5.source, "selection": selection, "steps": steps, "seeds": seeds})
 table.style.format("{:.3f}", na_rep="–")
 
 # %%

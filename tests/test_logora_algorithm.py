@@ -7,7 +7,7 @@ import torch
 import workbench.algorithms._adversarial as adversarial_module
 import workbench.algorithms.logora as logora_module
 from workbench.algorithms import ALGORITHMS
-from workbench.algorithms.logora import LOSS_SWITCHES, TABLE3_COLUMNS, TABLE4_ROWS, TABLE5_COLUMNS
+from workbench.papers.logora import LOSS_SWITCHES, TABLE3_COLUMNS, TABLE4_ROWS, TABLE5_COLUMNS
 
 SMALL = {"backbone_options": {"d_model": 16, "layers": 1, "heads": 2}}
 LOSS_FUNCTIONS = {"use_dtw": "dtw_triplet_loss", "use_margin": "margin_triplet_loss",

@@ -3,6 +3,8 @@
 ``table2`` renders LogoRA's Table II layout: rows are the scenario pairs plus the dataset
 average, columns the methods (mean ± std over seeds), the paper's value beside each of ours,
 the best UDA method per row marked, and the Improvement column as the paper computes it.
+``accuracy_table`` and ``beside_paper`` do the same for any grid of named variants (the
+ablation tables): ours per variant and scenario, then the paper's printed table beside it.
 """
 from __future__ import annotations
 
@@ -12,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from workbench.io import atomic_write_text
-from workbench.published import Published, improvement
+from workbench.papers.published import PublishedTable
 
 #: Reference rows that are not competitors: never "best", never in the improvement's baseline.
 BOUNDS = {"ERM": "source-only (lower bound)",
@@ -79,9 +81,13 @@ def _signed(value) -> str:
 
 
 def table2(runs: pd.DataFrame, dataset: str, methods: list[str], pairs: list[tuple[str, str]],
-           published: Published | None = None, proposed: str = "LogoRA",
+           published: PublishedTable | None = None, proposed: str = "LogoRA",
            metric: str = "target_test_acc", notes: list[str] | None = None) -> Table:
-    """Aggregate ``runs`` (rows of ``ResultsStore.rows``) into the Table II layout."""
+    """Aggregate ``runs`` (rows of ``ResultsStore.rows``) into the Table II layout.
+
+    ``published``: the paper's table, rows ``"<dataset> <source>→<target>"`` and
+    ``"<dataset> Avg"``, columns the methods (``workbench.papers.logora.PAPER_TABLE2``).
+    """
     labels = [f"{s}→{t}" for s, t in pairs] + ["Avg"]
     mean = pd.DataFrame(np.nan, index=labels, columns=methods)
     std, paper = mean.copy(), mean.copy()
@@ -94,19 +100,27 @@ def table2(runs: pd.DataFrame, dataset: str, methods: list[str], pairs: list[tup
                 mean.at[label, method] = float(np.mean(values))
                 std.at[label, method] = float(np.std(values))
             if published is not None:
-                paper.at[label, method] = _or_nan(published.get(dataset, source, target, method))
+                paper.at[label, method] = _or_nan(published.get(f"{dataset} {label}", method))
     # The average row: mean over pairs of each method's mean (std: over per-seed pair-averages is
     # not defined when pairs miss seeds, so we report the std across pairs' means).
     mean.loc["Avg"] = mean.iloc[:-1].mean(skipna=False)
     std.loc["Avg"] = mean.iloc[:-1].std(ddof=0)
     if published is not None:
-        paper.loc["Avg"] = [_or_nan(published.average(dataset, m)) for m in methods]
+        paper.loc["Avg"] = [_or_nan(published.get(f"{dataset} Avg", m)) for m in methods]
     return Table(mean, std, paper, _improvements(mean, proposed), _improvements(paper, proposed),
                  list(notes or []))
 
 
 def _or_nan(value) -> float:
     return float("nan") if value is None else float(value)
+
+
+def improvement(proposed: float, others: list[float]) -> float:
+    """The paper's Improvement column: relative gain (%) of the proposed method over the
+    strongest other method, ``100 * (proposed - best) / best`` (e.g. HHAR 0->2: 0.840 vs
+    0.788 gives +6.60)."""
+    best = max(others)
+    return 100.0 * (proposed - best) / best
 
 
 def _improvements(frame: pd.DataFrame, proposed: str) -> pd.Series:
@@ -120,3 +134,36 @@ def _improvements(frame: pd.DataFrame, proposed: str) -> pd.Series:
         values[pair] = (improvement(frame.at[pair, proposed], list(present))
                         if len(present) and not np.isnan(frame.at[pair, proposed]) else np.nan)
     return pd.Series(values)
+
+
+def accuracy_table(results: pd.DataFrame, metric: str = "target_test_acc") -> pd.DataFrame:
+    """Variants x scenarios (mean over seeds), plus ``Avg`` over scenarios; variant order kept.
+
+    ``results``: one row per run with ``variant`` and ``scenario`` columns (``papers.logora.run_grid``).
+    """
+    order = list(dict.fromkeys(results["variant"]))
+    scenarios = list(dict.fromkeys(results["scenario"]))
+    table = results.pivot_table(index="variant", columns="scenario", values=metric, aggfunc="mean")
+    table = table.reindex(index=order, columns=scenarios)
+    table["Avg"] = table[scenarios].mean(axis=1)
+    return table
+
+
+def beside_paper(ours: pd.DataFrame, paper: PublishedTable, ours_prefix: str = "", paper_prefix: str = "",
+                 transpose_paper: bool = False) -> pd.DataFrame:
+    """Our table and the paper's side by side: columns ``(column, "ours" | "paper")``.
+
+    Rows are the union of both; a cell neither side has is NaN. The prefixes (e.g. the dataset
+    names, ``"synthetic "`` vs ``"HHAR "``) keep rows of different datasets on different lines;
+    ``transpose_paper`` turns the paper's table when our rows are its columns.
+    The paper's numbers are printed exactly as published (labelled "paper").
+    """
+    theirs = paper.frame()
+    theirs = theirs.T if transpose_paper else theirs
+    ours = ours.rename(index=lambda row: f"{ours_prefix}{row}")
+    theirs = theirs.rename(index=lambda row: f"{paper_prefix}{row}")
+    columns = list(dict.fromkeys([*ours.columns, *theirs.columns]))
+    rows = list(dict.fromkeys([*ours.index, *theirs.index]))
+    ours, theirs = ours.reindex(index=rows, columns=columns), theirs.reindex(index=rows, columns=columns)
+    combined = pd.concat({"ours": ours, "paper": theirs}, axis=1).swaplevel(0, 1, axis=1)
+    return combined.reindex(columns=pd.MultiIndex.from_product([columns, ["ours", "paper"]]))
