@@ -12,8 +12,9 @@ Eq. 8:  L = L_cls + w_dtw L_dtw + w_margin L_margin + w_adv L_adv + w_center L_c
 - ``L_adv`` (Eqs. 4-6): DANN's domain-adversarial loss through gradient reversal (``DomainAdversary``);
 - ``L_center`` (Eq. 7): target features pulled to their nearest source class prototype.
 
-Each loss has a switch (``use_dtw`` ...); a loss switched off is not computed at all. The
-Table III columns and Table IV rows are named presets (``TABLE3_COLUMNS``, ``TABLE4_ROWS``).
+Each loss has a switch (``use_dtw`` ...); a loss switched off is not computed at all.
+Tables III-V's settings (``TABLE3_COLUMNS`` ...) live with the paper's experiments in
+``workbench.papers.logora``.
 
 Our choices where the paper is silent (all hyper-parameters below):
 - loss weights: the paper sweeps them (Fig. 9) but does not print the chosen values;
@@ -44,33 +45,6 @@ LOSS_SWITCHES = ("use_dtw", "use_margin", "use_adversarial", "use_center")
 #: Each loss of Eq. 8 (its key in ``update``'s record) and the hyper-parameter weighting it.
 LOSS_WEIGHTS = {"dtw": "dtw_weight", "margin": "margin_weight", "adversarial": "domain_weight",
                 "center": "center_weight"}
-NO_ALIGNMENT = {name: False for name in LOSS_SWITCHES}
-
-#: Table III's columns as hyper-parameter overrides of LogoRA (paper's column order).
-TABLE3_COLUMNS: dict[str, dict] = {
-    "TCN w/ alignment": {"backbone": "tcn"},
-    "w/o alignment": dict(NO_ALIGNMENT),
-    "w/o L_adv": {"use_adversarial": False},
-    "w/o L_center": {"use_center": False},
-    "w/o L_margin": {"use_margin": False},
-    "w/o L_dtw": {"use_dtw": False},
-    "LogoRA": {},
-}
-
-#: Table IV's rows: backbones trained source-only (classification loss only), as the paper.
-TABLE4_ROWS: dict[str, dict] = {
-    label: {"backbone": name, **NO_ALIGNMENT}
-    for label, name in [("TCN", "tcn"), ("Transformer", "transformer"), ("PatchTST", "patchtst"),
-                        ("Transformer + TCN", "transformer_tcn"), ("Global Encoder + TCN", "global_tcn"),
-                        ("Global Encoder + Local Encoder", "global_local1"), ("LogoRA", "logora")]
-}
-
-#: Table V's columns: the fusion module of the full model.
-TABLE5_COLUMNS: dict[str, dict] = {
-    label: {"backbone_options": {"fusion": fusion}}
-    for label, fusion in [("addition", "add"), ("concatenation", "concat"), ("cross attention", "cross_attention")]
-}
-
 _OURS = "our choice; the paper does not state it"
 
 

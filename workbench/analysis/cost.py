@@ -33,7 +33,7 @@ from typing import Any
 import torch
 
 from workbench.algorithms.base import ALGORITHMS
-from workbench.algorithms.logora import NO_ALIGNMENT
+from workbench.papers.logora import NO_ALIGNMENT
 
 BACKBONE_NAMES = ("tcn", "transformer", "patchtst", "transformer_tcn", "global_tcn", "global_local1", "logora")
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from workbench.algorithms.base import ALGORITHMS, hparam_table
+from workbench.algorithms.logora import LOSS_SWITCHES
 from workbench.data.datasets import get_dataset, load_pair, resolve_root
 from workbench.data.domain import Scenario
 from workbench.papers.published import PublishedTable
@@ -26,7 +27,6 @@ from workbench.train import RunConfig, config_id
 
 # -- table settings ---------------------------------------------------------------------------
 
-LOSS_SWITCHES = ("use_dtw", "use_margin", "use_adversarial", "use_center")
 NO_ALIGNMENT = {name: False for name in LOSS_SWITCHES}
 
 #: Table III's columns as hyper-parameter overrides of LogoRA (paper's column order).
