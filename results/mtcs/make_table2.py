@@ -10,7 +10,7 @@ import re
 
 import pandas as pd
 
-from workbench.papers.mtcs import SOURCE, TABLE2, TABLE2_METHODS
+from workbench.papers.mtcs import SOURCE, TABLE2, TABLE2_DATASETS
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 PATTERN = re.compile(r"table2_(?P<method>.+)_seed(?P<seed>\d+)_(?P<kind>e|it)(?P<n>\d+)\.csv$")
@@ -24,8 +24,8 @@ def measured() -> tuple[pd.DataFrame, pd.DataFrame]:
         if m:
             unit = "ep" if m["kind"] == "e" else "it"
             acc = pd.read_csv(path).set_index("dataset")["test_acc"]
-            if set(acc.index) != set(TABLE2):   # a run still in progress (TS2Vec appends per dataset)
-                print(f"skipped {os.path.basename(path)}: {len(acc)} of {len(TABLE2)} datasets")
+            if set(acc.index) != set(TABLE2_DATASETS):   # a run still in progress (TS2Vec appends per dataset)
+                print(f"skipped {os.path.basename(path)}: {len(acc)} of {len(TABLE2_DATASETS)} datasets")
                 continue
             runs.setdefault((m["method"], f"{m['n']} {unit}"), {})[int(m["seed"])] = acc
     columns, per_seed = {}, []
@@ -42,8 +42,8 @@ def measured() -> tuple[pd.DataFrame, pd.DataFrame]:
 
 def main() -> None:
     ours, per_seed = measured()
-    paper = pd.DataFrame({f"paper {m}": {n: v[i] for n, v in TABLE2.items()} for i, m in enumerate(TABLE2_METHODS)})
-    table = ours.join(paper, how="outer").reindex(list(TABLE2))
+    paper = TABLE2.frame().loc[list(TABLE2_DATASETS)].add_prefix("paper ")
+    table = ours.join(paper, how="outer").reindex(list(TABLE2_DATASETS))
     table.loc["Average"] = table.mean()   # over the datasets each column has
     lines = ["| dataset | " + " | ".join(table.columns) + " |", "|---" * (len(table.columns) + 1) + "|"]
     for name, row in table.iterrows():
