@@ -89,7 +89,12 @@ class ResultsStore:
                 torch.save({"rules": steps, "states": by_step}, tmp)
         row = _row(run)
         with self._connect() as db:
-            db.execute(f"INSERT OR IGNORE INTO runs ({','.join(_COLUMNS)}) VALUES ({','.join('?' * len(row))})", row)
+            stored = db.execute("SELECT selections FROM runs WHERE run_id = ?", (run.run_id,)).fetchone()
+            # a row already there stays, unless it serves fewer rules than this training (a migrated
+            # schema-1 row holds one rule; the retraining that a missing rule caused holds them all)
+            replace = stored is not None and set(json.loads(stored[0])) < set(run.selections)
+            verb = "INSERT OR REPLACE" if replace else "INSERT OR IGNORE"
+            db.execute(f"{verb} INTO runs ({','.join(_COLUMNS)}) VALUES ({','.join('?' * len(row))})", row)
 
     def get(self, run_id: str, with_state: bool = True) -> Run | None:
         with self._connect() as db:
