@@ -63,7 +63,7 @@ def test_clear_errors(trained):
         load_run(runs["ERM"].run_id)
     with pytest.raises(KeyError, match="not in the results store"):
         load_run("0123456789abcdef", store)
-    stateless = type(runs["ERM"])(**{**runs["ERM"].__dict__, "state_dict": None})
+    stateless = type(runs["ERM"])(**{**runs["ERM"].__dict__, "states": None})
     with pytest.raises(ValueError, match="no checkpoint"):
         run_features(stateless, pair)
     other = load_pair(Scenario("synthetic", "1", "2"))
