@@ -6,22 +6,19 @@ The data root is --root, else $WORKBENCH_DATA. Seconds are the runs' training ti
 (a run already stored is read back, with the time it took when it was trained).
 """
 import argparse
-import os
 import warnings
 
 import torch
 
+from _args import add_store_arguments, parse
 from workbench.pretrain.finetune import fcn_config
 from workbench.sweep import runs_frame, sweep
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--root", default=os.environ.get("WORKBENCH_DATA"), help="UCR data root ($WORKBENCH_DATA)")
-    parser.add_argument("--store", default="runs/mtcs.sqlite")
-    args = parser.parse_args()
-    if not args.root:
-        parser.error("no data root: pass --root DIR or set WORKBENCH_DATA (the folder holding ucr/<Name>/)")
+    add_store_arguments(parser)
+    args = parse(parser)
     warnings.filterwarnings("ignore")
     torch.set_num_threads(1)
     pre = fcn_config("GunPoint", 10, root=args.root)

@@ -14,6 +14,7 @@ import os
 
 import torch
 
+from _args import add_store_arguments, parse
 from workbench.papers.mtcs import TABLE2_DATASETS, compare_methods, load_datasets
 
 
@@ -23,13 +24,8 @@ def arguments() -> argparse.Namespace:
     parser.add_argument("epochs", type=int)
     parser.add_argument("ts2vec_iters", type=int)
     parser.add_argument("methods", help="comma separated: MTCS,MTL,TS2Vec,TS2Vec-joint")
-    parser.add_argument("--root", default=os.environ.get("WORKBENCH_DATA"), help="UCR data root ($WORKBENCH_DATA)")
-    parser.add_argument("--store", default="runs/mtcs.sqlite")
-    parser.add_argument("--out", default="runs/mtcs")
-    args = parser.parse_args()
-    if not args.root:
-        parser.error("no data root: pass --root DIR or set WORKBENCH_DATA (the folder holding ucr/<Name>/)")
-    return args
+    add_store_arguments(parser, out="runs/mtcs")
+    return parse(parser)
 
 
 def main() -> None:

@@ -17,6 +17,7 @@ import os
 import numpy as np
 import torch
 
+from _args import add_store_arguments, parse
 from workbench.analysis.task_similarity import covariance_similarity_matrix
 from workbench.papers.mtcs import TABLE2_DATASETS, fit_and_score, load_datasets
 
@@ -26,13 +27,8 @@ def arguments() -> argparse.Namespace:
     parser.add_argument("seed", type=int)
     parser.add_argument("epochs", type=int)
     parser.add_argument("joint_iters", type=int)
-    parser.add_argument("--root", default=os.environ.get("WORKBENCH_DATA"), help="UCR data root ($WORKBENCH_DATA)")
-    parser.add_argument("--store", default="runs/mtcs.sqlite")
-    parser.add_argument("--out", default="runs/mtcs")
-    args = parser.parse_args()
-    if not args.root:
-        parser.error("no data root: pass --root DIR or set WORKBENCH_DATA (the folder holding ucr/<Name>/)")
-    return args
+    add_store_arguments(parser, out="runs/mtcs")
+    return parse(parser)
 
 
 def save(write, path: str) -> None:

@@ -12,6 +12,7 @@ import time
 import warnings
 
 
+from _args import add_store_arguments, parse
 from workbench.analysis.similarity import load_matrix
 from workbench.papers.fawaz2018 import transfer_experiment
 
@@ -20,17 +21,12 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 
 def arguments() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--root", default=os.environ.get("WORKBENCH_DATA"), help="UCR data root ($WORKBENCH_DATA)")
-    parser.add_argument("--store", default="runs/mtcs.sqlite")
     parser.add_argument("--targets", nargs="+", default=["Coffee"])
     parser.add_argument("--source-epochs", type=int, default=20)
     parser.add_argument("--target-epochs", type=int, default=20)
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--out", default="runs/mtcs/transfer.csv")
-    args = parser.parse_args()
-    if not args.root:
-        parser.error("no data root: pass --root DIR or set WORKBENCH_DATA (the folder holding ucr/<Name>/)")
-    return args
+    add_store_arguments(parser, out="runs/mtcs/transfer.csv")
+    return parse(parser)
 
 
 def main() -> None:
