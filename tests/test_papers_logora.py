@@ -35,3 +35,16 @@ def test_run_grid_stores_every_run_once_and_serves_every_rule(tmp_path):
 def test_run_grid_names_an_unknown_hparam():
     with pytest.raises((KeyError, ValueError), match="no_such_switch"):
         run_grid({"bad": {"no_such_switch": True}}, "synthetic", [("0", "1")], steps=2, eval_every=1)
+
+
+def test_run_grid_spread_over_workers_gives_the_same_numbers(tmp_path):
+    variants = {name: TABLE3_COLUMNS[name] for name in ("w/o alignment", "LogoRA")}
+    grid = dict(dataset="synthetic", scenarios=[("0", "1")], seeds=(0,), backbone_options=TINY,
+                steps=4, batch_size=8, eval_every=2)
+    here = run_grid(variants, **grid)
+    spread = run_grid(variants, **grid, store=str(tmp_path / "runs.sqlite"), workers=2)
+    assert not spread["from_store"].any() and len(ResultsStore(tmp_path / "runs.sqlite")) == 2
+    columns = ["variant", "target_test_acc", "target_test_f1", "source_test_acc", "selected_step"]
+    assert spread[columns].equals(here[columns])
+    with pytest.raises(ValueError, match="store file"):
+        run_grid(variants, **grid, workers=2)

@@ -16,12 +16,11 @@ import pandas as pd
 
 from workbench.algorithms.base import ALGORITHMS, hparam_table
 from workbench.algorithms.logora import LOSS_SWITCHES
-from workbench.data.datasets import get_dataset, load_pair, resolve_root
+from workbench.data.datasets import get_dataset
 from workbench.data.domain import Scenario
 from workbench.papers.published import PublishedTable
 from workbench.presets import get_preset
-from workbench.results import MemoryStore, ResultsStore
-from workbench.sweep import plan, sweep, vary
+from workbench.sweep import open_store, plan, runs_frame, sweep, vary
 from workbench.tables import Table, table2
 from workbench.train import RunConfig, config_id
 
@@ -104,8 +103,7 @@ def run_table2(dataset: str = "synthetic", scenario_list: str = "synthetic", pai
     ids = sweep(configs, store=store, root=data_root, executor=executor, workers=workers,
                 address=address, device=device, progress=progress)
     seconds = time.perf_counter() - start
-    runs = ResultsStore(store).table()
-    runs = runs[runs["run_id"].isin(ids)]
+    runs = runs_frame(configs, ids, store)   # each run read by the preset's selection rule
     chosen = get_preset(preset)
     notes = [f"ours: {chosen.description}; seeds {list(seeds)}; mean ± std over seeds "
              "(Avg row: mean over pairs, ± std across pairs)",
@@ -157,9 +155,11 @@ def variant_hparams(method_defaults: dict, base: dict, variant: dict, backbone_o
 def run_grid(variants: dict[str, dict], dataset: str, scenarios: list[tuple[str, str]], method: str = "LogoRA",
              seeds=(0,), base_hparams: dict | None = None, backbone_options: dict | None = None, root=None,
              store=None, steps: int = 200, batch_size: int = 32, eval_every: int = 50,
-             selection: str = "source_val", scenario_list: str = "logora") -> pd.DataFrame:
-    """Every variant x scenario x seed through one ``sweep`` (resumable with a ``store``); one
-    row per run (target/source test accuracy, the selected step ...), in that order."""
+             selection: str = "source_val", scenario_list: str = "logora", workers: int = 1,
+             executor: str = "local", address: str | None = None) -> pd.DataFrame:
+    """Every variant x scenario x seed through one ``sweep`` (resumable with a ``store``; spread
+    over ``workers`` local processes or a Ray cluster, which need a store file); one row per run
+    (target/source test accuracy, the selected step ...), in that order."""
     defaults = {name: hp.default for name, hp in hparam_table(ALGORITHMS.get(method)).items()}
     overrides = [variant_hparams(defaults, base_hparams or {}, variant, backbone_options)
                  for variant in variants.values()]
@@ -168,14 +168,10 @@ def run_grid(variants: dict[str, dict], dataset: str, scenarios: list[tuple[str,
                      steps=steps, batch_size=batch_size, eval_every=eval_every, selection=selection)  # vary sets the pair
     configs = vary(base, overrides, seeds=seeds, scenarios=chosen)
     labels = [label for _ in chosen for label in variants for _ in seeds]   # vary's order
-    pairs = {(s.source, s.target): load_pair(s, resolve_root(root)) for s in chosen}
-
-    def data(config: RunConfig):
-        return pairs[(config.source, config.target)]
-
-    results = store if store is not None else MemoryStore()
-    stored = [results.has(config_id(c, root, data(c))[0], c.selection) for c in configs]
-    ids = sweep(configs, store=results, root=root, data=data, progress=False, keep_state=False)
+    results = open_store(store)
+    stored = [results.has(config_id(c, root)[0], c.selection) for c in configs]
+    ids = sweep(configs, store=results, root=root, executor=executor, workers=workers, address=address,
+                progress=False, keep_state=False)
     runs = [results.get(rid, with_state=False).select(c.selection) for rid, c in zip(ids, configs)]
     return pd.DataFrame([_grid_row(label, run, from_store) for label, run, from_store in zip(labels, runs, stored)])
 
