@@ -28,24 +28,28 @@ def check_grid(method: str, grid: dict[str, Iterable[Any]]) -> None:
 
 def sensitivity_sweep(base_config, grid: dict[str, Iterable[Any]], seeds: Iterable[int] = (0,),
                       pair: PairData | None = None, store=None, root=None, device: str = "cpu",
-                      progress: bool = False):
+                      progress: bool = False, workers: int = 1, executor: str = "local"):
     """One run per (hyper-parameter, value, seed), the other hyper-parameters as in ``base_config``.
+
+    ``pair``: data already loaded (in-process runs); without it each run loads its pair from
+    ``root``, and ``workers`` local processes or ``executor="ray"`` can share the grid (with a
+    store file).
 
     Returns a DataFrame with columns ``hparam, value, seed, target_test_acc, target_test_f1,
     source_test_acc, selected_step, selection, run_id``.
     """
     import pandas as pd
 
-    from workbench.results import MemoryStore
     from workbench.selection import label
-    from workbench.sweep import sweep
+    from workbench.sweep import open_store, sweep
 
     check_grid(base_config.method, grid)
     points = [(name, value, int(seed)) for name, values in grid.items() for value in values for seed in seeds]
     configs = [replace(base_config, hparams={**base_config.hparams, name: value}, seed=seed)
                for name, value, seed in points]
-    results = store if store is not None else MemoryStore()
-    ids = sweep(configs, store=results, root=root, device=device, progress=progress, data=pair)
+    results = open_store(store)
+    ids = sweep(configs, store=results, root=root, device=device, progress=progress, data=pair,
+                workers=workers, executor=executor)
     rows = []
     for (name, value, seed), rid in zip(points, ids):
         run = results.get(rid, with_state=False).select(base_config.selection)
