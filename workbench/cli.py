@@ -46,10 +46,22 @@ def run_config(args: argparse.Namespace):
     from workbench.sweep import plan
     scenario = Scenario(args.dataset, args.source, args.target, args.list)
     config = plan([args.method], [scenario], [args.seed], preset=args.preset, steps=args.steps, root=args.root,
-                  hparams={args.method: json.loads(args.hparams)})[0]
+                  hparams={args.method: hparams_argument(args.hparams)})[0]
     overrides = {name: getattr(args, name) for name in ("batch_size", "eval_every", "selection",
                                                          "split_protocol", "normalization")}
     return replace(config, **{k: v for k, v in overrides.items() if v is not None})
+
+
+def hparams_argument(text: str) -> dict[str, Any]:
+    """``--hparams``: a JSON object of hyper-parameter overrides."""
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise ValueError(f"--hparams is not valid JSON ({error}); pass an object, e.g. "
+                         "'{\"lr\": 0.001, \"grl_schedule\": false}'") from error
+    if not isinstance(value, dict):
+        raise ValueError(f"--hparams must be a JSON object of name: value, got {text}")
+    return value
 
 
 def cmd_run(args: argparse.Namespace) -> int:

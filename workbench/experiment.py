@@ -47,6 +47,9 @@ class Experiment:
         unknown = sorted(set(hparams) - set(table))
         if unknown:
             raise KeyError(f"{method} has no hyper-parameter {', '.join(unknown)}; it has: {', '.join(sorted(table))}")
+        from workbench.algorithms.base import check_hparam
+        for name, value in hparams.items():
+            check_hparam(method, name, table[name].default, value)
         return {name: hparams.get(name, hp.default) for name, hp in table.items()}
 
     def method_class(self, method: str) -> type:

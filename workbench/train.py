@@ -71,6 +71,8 @@ class RunConfig:
         return replace(self, hparams=hparams, init_from=parent)
 
     def check(self) -> None:
+        if not isinstance(self.hparams, dict):
+            raise ValueError(f"hparams must be a mapping of names to values (a JSON object), got {self.hparams!r}")
         get_rule(self.selection)
         experiment = get_experiment(self.kind)
         if self.selection not in experiment.selections:

@@ -6,6 +6,8 @@ tables of base classes are merged, so every method has the common entries below.
 """
 from __future__ import annotations
 
+import math
+import numbers
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -54,7 +56,28 @@ def resolve_hparams(cls: type, overrides: dict[str, Any] | None) -> dict[str, An
     if unknown:
         raise KeyError(f"{cls.__name__} has no hyper-parameter {', '.join(unknown)}; "
                        f"it has: {', '.join(sorted(table))}")
+    for name, value in overrides.items():
+        check_hparam(cls.__name__, name, table[name].default, value)
     return {name: overrides.get(name, hp.default) for name, hp in table.items()}
+
+
+def check_hparam(owner: str, name: str, default: Any, value: Any) -> None:
+    """``value`` must have the type of the table's ``default`` (a bool a bool, an int a whole
+    number, a float a finite number, a str a str, a dict a dict); the error names the fix."""
+    if isinstance(default, bool):
+        ok, wanted = isinstance(value, bool), "true or false (a JSON boolean, not a string)"
+    elif isinstance(default, int):
+        ok, wanted = isinstance(value, numbers.Integral) and not isinstance(value, bool), "a whole number"
+    elif isinstance(default, float):
+        ok = (isinstance(value, numbers.Real) and not isinstance(value, bool) and math.isfinite(value))
+        wanted = "a finite number"
+    elif isinstance(default, (str, dict)):
+        ok, wanted = isinstance(value, type(default)), "a string" if isinstance(default, str) else "an object of options"
+    else:
+        ok, wanted = True, ""
+    if not ok:
+        raise ValueError(f"{owner} hyper-parameter {name!r} must be {wanted} (default {default!r}), "
+                         f"got {value!r} ({type(value).__name__})")
 
 
 class Algorithm(nn.Module):
