@@ -36,6 +36,22 @@ def test_one_training_serves_every_rule(tmp_path):
         assert any(not (a[k] == b[k]).all() for k in a if a[k].is_floating_point())
 
 
+def test_each_rules_weights_reproduce_its_metrics():
+    """The state kept for a rule is the model of that rule's step (the final weights for
+    ``last`` even after other rules' checkpoints were loaded to score them)."""
+    from workbench.data.datasets import load_pair
+    from workbench.evaluation import evaluate
+    from workbench.train import load_algorithm
+    config = RunConfig(**BASE, selection="last")
+    pair = load_pair(config.scenario)
+    run = fit(config, data=pair, progress=False)
+    assert len({run.select(rule).metrics["selected_step"] for rule in run.selections}) > 1  # rules differ here
+    for rule in run.selections:
+        chosen = run.select(rule)
+        model = load_algorithm(chosen, data=pair)
+        assert evaluate(model, pair.target.test, "cpu")[0] == chosen.metrics["target_test_acc"], rule
+
+
 def test_the_run_id_does_not_depend_on_the_rule():
     ids = {run_id(RunConfig(**BASE, selection=rule), "v") for rule in ("last", "source_val", "oracle")}
     assert len(ids) == 1

@@ -230,7 +230,9 @@ def _train(experiment, config: RunConfig, model, data, generator, device, progre
 
 def _read_selections(experiment, model, data, device, chosen, states, keep_state):
     """Per rule: its step and the final metrics of its checkpoint (and the state, if kept)."""
-    final_state = {k: v.detach().cpu() for k, v in model.state_dict().items()}
+    # a copy: state_dict() tensors share the parameters' storage, which loading another
+    # rule's checkpoint below overwrites
+    final_state = {k: v.detach().to("cpu", copy=True) for k, v in model.state_dict().items()}
     selections, kept, by_step = {}, {}, {}
     last_step = max((r["step"] for r in chosen.values() if r is not None), default=0)
     for name, record in chosen.items():
