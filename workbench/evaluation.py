@@ -20,12 +20,19 @@ def predict_logits(predict, domain: Domain, device: str, batch_size: int = 256) 
     return torch.cat(out) if out else torch.zeros(0, domain.num_classes)
 
 
-def predict_domain(algorithm, domain: Domain, device: str, batch_size: int = 256) -> np.ndarray:
-    """Predicted classes ``[N]`` of ``algorithm`` (in eval mode, no labels read) for ``domain``."""
+def eval_logits(algorithm, domain: Domain, device: str, batch_size: int = 256, predict=None) -> torch.Tensor:
+    """``predict_logits`` of ``predict`` (default ``algorithm.predict``) with ``algorithm`` in eval
+    mode (its mode restored afterwards)."""
     was_training = algorithm.training
     algorithm.eval()
-    logits = predict_logits(algorithm.predict, domain, device, batch_size)
+    logits = predict_logits(predict or algorithm.predict, domain, device, batch_size)
     algorithm.train(was_training)
+    return logits
+
+
+def predict_domain(algorithm, domain: Domain, device: str, batch_size: int = 256) -> np.ndarray:
+    """Predicted classes ``[N]`` of ``algorithm`` (in eval mode, no labels read) for ``domain``."""
+    logits = eval_logits(algorithm, domain, device, batch_size)
     return logits.argmax(1).numpy() if len(logits) else np.zeros(0, dtype=np.int64)
 
 
@@ -49,10 +56,7 @@ def evaluate(algorithm, domain: Domain, device: str) -> tuple[float, float]:
 
 def evaluate_with_loss(algorithm, domain: Domain, device: str) -> tuple[float, float]:
     """Accuracy and mean cross-entropy of ``algorithm`` on a labelled split (eval mode)."""
-    was_training = algorithm.training
-    algorithm.eval()
-    logits = predict_logits(algorithm.predict, domain, device)
-    algorithm.train(was_training)
+    logits = eval_logits(algorithm, domain, device)
     if not len(domain):
         return float("nan"), float("nan")
     acc = float((domain.y == logits.argmax(1).numpy()).mean())   # numpy float64, as ``accuracy_f1``

@@ -21,6 +21,7 @@ from torch import Tensor, nn
 
 from workbench.algorithms.base import HParam
 from workbench.data.domain import DataError, Domain
+from workbench.evaluation import eval_logits
 from workbench.experiment import EXPERIMENTS
 from workbench.models.fcn import FCN
 from workbench.pretrain.ucr_runs import UCRData, UCRExperiment, dataset_names, pick, train_sizes
@@ -156,12 +157,7 @@ class Supervised(UCRExperiment):
                 "n_test": float(len(test))}
 
 
-@torch.no_grad()
 def accuracy(model: nn.Module, domain: Domain, batch_size: int = 256, device="cpu") -> float:
-    """Test accuracy of ``model`` on ``domain``."""
-    model.eval()
-    correct = 0
-    for i in range(0, len(domain), batch_size):
-        logits = model(torch.as_tensor(domain.x[i:i + batch_size], device=device))
-        correct += int((logits.argmax(1).cpu().numpy() == domain.y[i:i + batch_size]).sum())
-    return correct / len(domain)
+    """Test accuracy of ``model`` (``[B, C, T] -> [B, K]`` logits) on ``domain``."""
+    logits = eval_logits(model, domain, device, batch_size, predict=model)
+    return float((logits.argmax(1).numpy() == domain.y).mean())
