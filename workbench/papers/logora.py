@@ -18,6 +18,7 @@ from workbench.algorithms.base import ALGORITHMS, hparam_table
 from workbench.algorithms.logora import LOSS_SWITCHES
 from workbench.data.datasets import get_dataset
 from workbench.data.domain import Scenario
+from workbench.data.scenarios import resolve_pairs
 from workbench.papers.published import PublishedTable
 from workbench.presets import get_preset
 from workbench.sweep import open_store, plan, runs_frame, sweep, vary
@@ -62,16 +63,6 @@ class Table2Result:
     runs: pd.DataFrame
     seconds: float
     banner: str
-
-
-def resolve_pairs(dataset: str, scenario_list: str, pairs=None, max_pairs: int | None = None) -> list[Scenario]:
-    """Explicit ``pairs`` ([[source, target], ...]) or the named published list, cut to ``max_pairs``."""
-    if pairs:
-        found = [Scenario(dataset, s, t, scenario_list if scenario_list else "custom") for s, t in pairs]
-    else:
-        from workbench.data.scenarios import scenarios
-        found = scenarios(dataset, scenario_list)
-    return found[:max_pairs] if max_pairs else found
 
 
 def banner(dataset: str, preset: str, n_runs: int, steps) -> str:
