@@ -28,14 +28,18 @@ Record = dict[str, Any]
 @dataclass(frozen=True)
 class Rule:
     """A named selection rule: ``key(record)`` (larger wins; ``None``: the record is not
-    eligible) and whether a tie replaces the earlier choice (``later_wins``)."""
+    eligible), whether a tie replaces the earlier choice (``later_wins``), and whether the key
+    reads target-test labels (then its label starts with ORACLE)."""
 
     name: str
-    label: str
+    description: str
     key: Callable[[Record], tuple | None]
-    needs: tuple[str, ...] = ()
     later_wins: bool = False
     reads_target_labels: bool = False
+
+    @property
+    def label(self) -> str:
+        return f"ORACLE: {self.description}" if self.reads_target_labels else self.description
 
 
 def _present(record: Record, *names: str) -> bool:
@@ -52,15 +56,15 @@ def _source_val(record: Record) -> tuple | None:
 RULES: dict[str, Rule] = {rule.name: rule for rule in (
     Rule("last", "last step", lambda r: (0,), later_wins=True),
     Rule("source_val", "best source-validation accuracy (ties: lower validation loss, then later step)",
-         _source_val, needs=("source_val_acc",), later_wins=True),
-    Rule("oracle", "ORACLE: best target-test accuracy (peeks at target labels)",
+         _source_val, later_wins=True),
+    Rule("oracle", "best target-test accuracy (peeks at target labels)",
          lambda r: (r["target_test_acc"],) if _present(r, "target_test_acc") else None,
-         needs=("target_test_acc",), reads_target_labels=True),
+         reads_target_labels=True),
     Rule("train_loss", "lowest training loss",
-         lambda r: (-r["train_loss"],) if _present(r, "train_loss") else None, needs=("train_loss",)),
+         lambda r: (-r["train_loss"],) if _present(r, "train_loss") else None),
     Rule("source_val_first", "best source-validation accuracy, first of ties (rule of stores before "
          "selection-after-training)",
-         lambda r: (r["source_val_acc"],) if _present(r, "source_val_acc") else None, needs=("source_val_acc",)),
+         lambda r: (r["source_val_acc"],) if _present(r, "source_val_acc") else None),
 )}
 
 #: Rule name -> label, for tables and messages.
