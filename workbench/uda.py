@@ -60,7 +60,8 @@ class UDA(Experiment):
         return resolve_hparams(ALGORITHMS.get(method), hparams)
 
     def data_version(self, config, root, data: PairData | None) -> str:
-        version = get_dataset(config.dataset).data_version(root)
+        # only the source and target files: another subject's file does not touch this run
+        version = get_dataset(config.dataset).data_version(root, domains=[config.source, config.target])
         if data is not None:  # data passed in may differ from the registered files: key it by content
             version = f"{version}+pair-{pair_digest(data)}"
         return version

@@ -12,18 +12,20 @@ to normalise to ``[N, C, T]`` and refuses ambiguous shapes.
 """
 from __future__ import annotations
 
+import glob
 import hashlib
 import pickle
 import re
 import warnings
 import zipfile
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterable
 
 import numpy as np
 
 from workbench.data.datasets import DATASETS, Dataset, check_protocol
 from workbench.data.domain import DataError, Domain, Splits
+from workbench.io import file_digests
 
 #: CLUDA's seed for its val/test split (``train_val_test_benchmark.ipynb``: ``seed=1234``).
 CLUDA_SPLIT_SEED = 1234
@@ -139,12 +141,16 @@ def to_labels(labels: np.ndarray, where: str) -> np.ndarray:
     return labels.astype(np.int64)
 
 
-def files_version(name: str, folder: Path, pattern: str) -> str:
-    """A short hash of the file names and sizes under ``folder`` (changes when files change)."""
+def files_version(name: str, folder: Path, *patterns: str) -> str:
+    """A short digest of the names and contents of the files under ``folder`` matching ``patterns``.
+
+    Contents are sha256 digests cached by file metadata (``workbench.io.file_digests``), so a
+    file replaced by another of the same size changes the version, and reading it again is cheap.
+    """
+    paths = sorted({path for pattern in patterns for path in folder.glob(pattern) if path.is_file()})
     digest = hashlib.sha256()
-    for path in sorted(folder.glob(pattern)):
-        if path.is_file():
-            digest.update(f"{path.relative_to(folder)}:{path.stat().st_size}\n".encode())
+    for path, content in zip(paths, file_digests(paths)):
+        digest.update(f"{path.relative_to(folder).as_posix()}:{content}\n".encode())
     return f"{name}-{digest.hexdigest()[:12]}"
 
 
@@ -240,8 +246,12 @@ class AdaTimeDataset(Dataset):
         val, test = cluda_split(test)
         return Splits(train=train, val=val, test=test)
 
-    def data_version(self, root: Path) -> str:
-        return files_version(self.name, self.folder(root), "*.pt")
+    def data_version(self, root: Path, domains: Iterable[str] | None = None) -> str:
+        """A digest of the files of ``domains`` (the ones a run reads), or of every subject's."""
+        if domains is None:
+            return files_version(self.name, self.folder(root), "*.pt")
+        return files_version(self.name, self.folder(root),
+                             *(f"{split}_{glob.escape(str(d))}.pt" for d in domains for split in ("train", "test")))
 
 
 @DATASETS.register("HAR")

@@ -7,7 +7,9 @@ channels-last ``(N, T, C)``. Files are read with ``np.load(allow_pickle=False)``
 """
 from __future__ import annotations
 
+import glob
 from pathlib import Path
+from typing import Iterable
 
 import numpy as np
 
@@ -77,9 +79,12 @@ class CludaDataset(AdaTimeDataset):
                         {**test.meta, "split_protocol": "adatime"})
         return Splits(train=train, test=joined)
 
-    def data_version(self, root: Path) -> str:
-        pattern = "subject_*/*.npy" if self._is_cluda(root) else "*.pt"
-        return files_version(self.name, self.folder(root), pattern)
+    def data_version(self, root: Path, domains: Iterable[str] | None = None) -> str:
+        """A digest of the files of ``domains`` (the ones a run reads), or of every subject's."""
+        if not self._is_cluda(root):
+            return super().data_version(root, domains)
+        subjects = ["*"] if domains is None else [glob.escape(str(d)) for d in domains]
+        return files_version(self.name, self.folder(root), *(f"subject_{s}/*.npy" for s in subjects))
 
 
 @DATASETS.register("HHAR")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Iterable
 
 import numpy as np
 
@@ -53,8 +54,9 @@ class Dataset:
     def splits(self, domain: str, root: Path, protocol: str = "cluda") -> Splits:
         raise NotImplementedError
 
-    def data_version(self, root: Path) -> str:
-        """A short string that changes when the files change (for run ids)."""
+    def data_version(self, root: Path, domains: Iterable[str] | None = None) -> str:
+        """A short string that changes when the content of ``domains``' files (all when
+        ``None``) changes: part of every run's id."""
         return "unversioned"
 
     def info(self, root: Path, protocol: str = "adatime") -> dict:

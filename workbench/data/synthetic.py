@@ -16,6 +16,7 @@ same arguments give the same arrays on every machine.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Iterable
 
 import numpy as np
 
@@ -96,7 +97,7 @@ class Synthetic(Dataset):
     def domains(self, root: Path | None = None) -> list[str]:
         return [str(d) for d in range(NUM_DOMAINS)]
 
-    def data_version(self, root: Path | None = None) -> str:
+    def data_version(self, root: Path | None = None, domains: Iterable[str] | None = None) -> str:
         sizes = "-".join(str(self.split_sizes[s]) for s in ("train", "val", "test"))
         return f"synthetic-v1-seed{self.seed}-{sizes}"
 
