@@ -21,18 +21,20 @@ import hashlib
 import http.client
 import json
 import os
+import shutil
 import tempfile
 import time
 import urllib.error
 import urllib.parse
 import urllib.request
 import zipfile
+import zlib
 from pathlib import Path
 from typing import Any, Iterable
 
 from workbench.data.datasets import resolve_root
 from workbench.data.domain import DataError
-from workbench.io import atomic_write_bytes
+from workbench.io import CHUNK, atomic_path, atomic_write_bytes, file_hash
 
 DATAVERSE_SERVER = "https://researchdata.ntu.edu.sg"
 UCR_SERVER = "https://timeseriesclassification.com"
@@ -47,7 +49,6 @@ DATAVERSE_DOIS = {
 }
 ALIASES = {"UCIHAR": "HAR", "HHAR_SA": "HHAR", "SLEEPEDF": "EEG", "SLEEP-EDF": "EEG", "SSC": "EEG"}
 _HASHES = {"MD5": "md5", "SHA-1": "sha1", "SHA-256": "sha256", "SHA-512": "sha512"}
-CHUNK = 1 << 20
 
 
 def known_names() -> list[str]:
@@ -91,14 +92,6 @@ def get_json(url: str) -> dict[str, Any]:
 
 # -- verified, resumable, atomic download -------------------------------------------------------
 
-def file_hash(path: Path, algorithm: str = "sha256") -> str:
-    digest = hashlib.new(algorithm)
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(CHUNK), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def _request_from(url: str, start: int):
     """A response for ``url`` from byte ``start`` on, and the byte it really starts at."""
     if not start:
@@ -140,7 +133,9 @@ def download(url: str, dest: Path, checksum: tuple[str, str] | None = None,
     """Download ``url`` to ``dest`` via ``dest.part`` (resumable); returns its sha256.
 
     ``checksum`` is the server's ``(type, value)``, e.g. ``("MD5", "...")``; a mismatch deletes
-    the partial file and raises.
+    the partial file and raises. A ``.zip`` must also be a whole zip (``zip_problem``): a server
+    that sends no size can end the connection early without an error, and the cut file would be
+    renamed into place and recorded as good.
     """
     dest = Path(dest)
     dest.parent.mkdir(parents=True, exist_ok=True)
@@ -161,8 +156,23 @@ def download(url: str, dest: Path, checksum: tuple[str, str] | None = None,
             raise DataError(f"{dest.name}: {kind} checksum mismatch (expected {expected}, got "
                             f"{actual}); the download was corrupted and has been deleted; run the "
                             "fetch again")
+    problem = zip_problem(part) if dest.suffix == ".zip" else None
+    if problem is not None:
+        part.unlink()
+        raise DataError(f"{url}: the download of {dest.name} is not a complete zip ({problem}); it "
+                        "was cut short or damaged and has been deleted; run the fetch again")
     os.replace(part, dest)
     return file_hash(dest)
+
+
+def zip_problem(path: Path) -> str | None:
+    """Why ``path`` is not a whole zip (no central directory, a member with a bad CRC), or ``None``."""
+    try:
+        with zipfile.ZipFile(path) as zipped:
+            bad = zipped.testzip()
+    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError) as error:
+        return str(error) or type(error).__name__
+    return None if bad is None else f"member {bad!r} has a bad CRC"
 
 
 # -- manifest -----------------------------------------------------------------------------------
@@ -186,6 +196,14 @@ def record(root: Path, entries: dict[str, dict[str, Any]]) -> None:
     write_atomic(Path(root) / MANIFEST_NAME, json.dumps(manifest, indent=1, sort_keys=True).encode())
 
 
+def forget(root: Path, relative: str) -> None:
+    """Drop ``relative``'s file and its manifest entry (a recorded file found to be bad)."""
+    (Path(root) / relative).unlink(missing_ok=True)
+    manifest = read_manifest(root)
+    if manifest["files"].pop(relative, None) is not None:
+        write_atomic(Path(root) / MANIFEST_NAME, json.dumps(manifest, indent=1, sort_keys=True).encode())
+
+
 def verify(root: str | os.PathLike | None = None) -> list[str]:
     """Relative paths whose file is missing or whose sha256 differs from the manifest."""
     root = resolve_root(root)
@@ -198,9 +216,16 @@ def verify(root: str | os.PathLike | None = None) -> list[str]:
 
 
 def _is_recorded(root: Path, relative: str) -> bool:
+    """Whether ``relative`` is in the manifest with its file intact; a recorded zip that is not a
+    whole zip (recorded before zips were checked) is forgotten, so it is fetched again."""
     entry = read_manifest(root)["files"].get(relative)
     path = root / relative
-    return entry is not None and path.is_file() and file_hash(path) == entry["sha256"]
+    if entry is None or not path.is_file() or file_hash(path) != entry["sha256"]:
+        return False
+    if path.suffix == ".zip" and zip_problem(path) is not None:
+        forget(root, relative)
+        return False
+    return True
 
 
 def _entry(root: Path, path: Path, sha256: str, url: str, **extra: Any) -> dict[str, dict[str, Any]]:
@@ -262,19 +287,40 @@ def fetch_dataverse(name: str, root: Path, server: str, progress: bool = True) -
 
 
 def unpack_zip(archive: Path, folder: Path, members: Iterable[str] | None = None) -> list[Path]:
-    """Extract the regular files of ``archive`` (or those named ``members``) into ``folder``, flattened."""
+    """Extract the regular files of ``archive`` (or those named ``members``) into ``folder``, flattened.
+
+    Each member is streamed to its file (memory stays at a buffer, whatever its size); two
+    members that would land on one file name are refused before anything is written.
+    """
     wanted = set(members) if members is not None else None
     paths = []
-    with zipfile.ZipFile(archive) as zipped:
-        for info in zipped.infolist():
-            name = Path(info.filename.replace("\\", "/")).name
-            if info.is_dir() or not name or name.startswith(".") or (wanted is not None and name not in wanted):
-                continue
-            dest = folder / _safe_name(name)
-            with zipped.open(info) as source:
-                write_atomic(dest, source.read())
-            paths.append(dest)
+    try:
+        with zipfile.ZipFile(archive) as zipped:
+            chosen = _flattened_members(archive, zipped.infolist(), wanted)
+            for name, info in chosen.items():
+                dest = folder / name
+                with zipped.open(info) as source, atomic_path(dest) as tmp, open(tmp, "wb") as out:
+                    shutil.copyfileobj(source, out, CHUNK)
+                paths.append(dest)
+    except (zipfile.BadZipFile, zlib.error, EOFError) as error:
+        raise DataError(f"{archive}: a damaged zip ({error}); delete it and run the fetch again") from None
     return paths
+
+
+def _flattened_members(archive: Path, infos: list[zipfile.ZipInfo], wanted: set[str] | None) -> dict:
+    """``{file name: member}`` of the regular files to extract; a name two members share is refused."""
+    chosen: dict[str, zipfile.ZipInfo] = {}
+    for info in infos:
+        name = Path(info.filename.replace("\\", "/")).name
+        if info.is_dir() or not name or name.startswith(".") or (wanted is not None and name not in wanted):
+            continue
+        name = _safe_name(name)
+        if name in chosen:
+            raise DataError(f"{archive}: members {chosen[name].filename!r} and {info.filename!r} would both "
+                            f"be unpacked as {name!r} (the archive's folders are flattened); unpack it by "
+                            "hand and keep the one you need")
+        chosen[name] = info
+    return chosen
 
 
 # -- UCR ----------------------------------------------------------------------------------------
