@@ -4,9 +4,11 @@ Layout: ``<root>/ucr/<Name>/<Name>_TRAIN.tsv`` (also accepted: ``<root>/<Name>/.
 per line, the class label first, then the values, tab separated. Train and test are kept as
 published.
 
-Labels may be any integers (e.g. -1/1) or strings; they are mapped to ``0..K-1`` by sorting the
+Labels may be any numbers (e.g. -1/1) or strings; they are mapped to ``0..K-1`` by sorting the
 union of TRAIN and TEST labels (numerically when all are numbers) and the mapping is kept in
-``meta["label_map"]`` (original label -> index, as strings).
+``meta["label_map"]`` (original label, as written -> index). Numeric labels are compared as
+exact decimals: ``1`` in TRAIN and ``1.0`` in TEST are one class, and ``1e20`` or ``1e38`` keep
+their identity (no int64 or float32 cast).
 
 Missing values (``NaN``), the explicit ``nan=`` option:
 
@@ -34,6 +36,7 @@ https://www.cs.ucr.edu/~eamonn/time_series_data_2018/ and unzip under ``<root>/u
 from __future__ import annotations
 
 import os
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 import numpy as np
@@ -80,25 +83,73 @@ def ucr_names(root: str | os.PathLike | None = None) -> list[str]:
     return sorted(names)
 
 
-def _read_tsv(path: Path) -> tuple[np.ndarray, np.ndarray]:
+def _read_text(path: Path, fix: str) -> str:
+    """The text of a UCR file; a missing or binary file is a ``DataError`` saying what to do."""
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise DataError(f"{path} is missing (a UCR dataset has both a _TRAIN.tsv and a _TEST.tsv); "
+                        f"{fix}") from None
+    bad = data.find(b"\x00")  # text files hold no NUL byte, whatever their encoding
+    if bad < 0:
+        try:
+            return data.decode("utf-8")
+        except UnicodeDecodeError as error:
+            bad = error.start
+    raise DataError(f"{path} is not a text file (byte {bad} is {data[bad:bad + 1]!r}); a UCR .tsv is "
+                    f"tab-separated text, so this one is damaged or another file: {fix}")
+
+
+def _row_values(fields: list[str], path: Path, line: int) -> list[float]:
+    """The numbers after the label of one line (``""`` and ``"?"`` are missing: NaN)."""
+    try:
+        return [float(v) if v not in ("", "?") else np.nan for v in fields[1:]]
+    except ValueError:
+        for column, value in enumerate(fields[1:], start=2):  # find the culprit (slow path)
+            try:
+                if value not in ("", "?"):
+                    float(value)
+            except ValueError:
+                raise DataError(f"{path}, line {line}, column {column}: {value!r} is not a number; a UCR "
+                                ".tsv line is a label, then tab-separated numbers (empty or '?' where "
+                                "missing): fix the file or re-download it") from None
+        raise
+
+
+def _read_tsv(path: Path, fix: str) -> tuple[np.ndarray, np.ndarray]:
     """Raw labels [N] (strings) and values [N, T] float64 (NaN where missing) of one file."""
-    rows = [line.rstrip("\n\r").split("\t") for line in path.read_text().splitlines() if line.strip()]
+    rows = [(number, line.split("\t")) for number, line in enumerate(_read_text(path, fix).splitlines(), 1)
+            if line.strip()]
     if not rows:
-        raise DataError(f"{path} is empty; re-download the dataset ({FETCH_HINT})")
-    length = max(len(r) for r in rows) - 1
+        raise DataError(f"{path} is empty; {fix}")
+    length = max(len(fields) for _, fields in rows) - 1
     values = np.full((len(rows), length), np.nan)
-    for i, r in enumerate(rows):
-        values[i, :len(r) - 1] = [float(v) if v not in ("", "?") else np.nan for v in r[1:]]
-    return np.array([r[0].strip() for r in rows]), values
+    for i, (number, fields) in enumerate(rows):
+        values[i, :len(fields) - 1] = _row_values(fields, path, number)
+    return np.array([fields[0].strip() for _, fields in rows]), values
+
+
+def _as_number(label: str) -> Decimal | None:
+    """A label's exact numeric value (``1`` == ``1.0`` == ``1e0``; ``1e20`` + 1 != ``1e20``), or None."""
+    try:
+        value = Decimal(label)
+    except InvalidOperation:
+        return None
+    return value if value.is_finite() else None
 
 
 def _label_map(labels: np.ndarray) -> dict[str, int]:
+    """Original label -> class index. When every label is a number, labels of equal value are one
+    class and classes are in numeric order (exact decimals: no int64 or float rounding); otherwise
+    each distinct string is a class, in lexicographic order."""
     uniq = sorted(set(labels.tolist()))
-    try:
-        uniq = sorted(uniq, key=float)
-    except ValueError:
-        pass  # string labels: lexicographic order
-    return {str(label): i for i, label in enumerate(uniq)}
+    numbers = {label: _as_number(label) for label in uniq}
+    if all(value is not None for value in numbers.values()):
+        index = {value: i for i, value in enumerate(sorted(set(numbers.values())))}
+        label_map = {label: index[numbers[label]] for label in uniq}
+    else:
+        label_map = {label: i for i, label in enumerate(uniq)}
+    return dict(sorted(label_map.items(), key=lambda item: (item[1], item[0])))
 
 
 def _interp_row(row: np.ndarray) -> np.ndarray:
@@ -146,7 +197,7 @@ def _to_domain(name: str, split: str, labels: np.ndarray, values: np.ndarray, la
     if n_nan:
         values = fill_nan(values, nan, pad_value)
     y = np.array([label_map[str(label)] for label in labels], dtype=np.int64)
-    meta = {"dataset": "UCR", "domain": name, "split": split, "num_classes": len(label_map),
+    meta = {"dataset": "UCR", "domain": name, "split": split, "num_classes": len(set(label_map.values())),
             "label_map": dict(label_map), "channel_names": ["value"], "sampling_rate": None,
             "source_file": source, "synthetic": False, "znorm": znorm, "nan": nan,
             "n_series_with_nan": n_nan}
@@ -177,7 +228,8 @@ def load_ucr(name: str, root: str | os.PathLike | None = None, *, nan: str = "er
     root = root if root is not None else os.environ.get("WORKBENCH_DATA")
     folder = ucr_dir(name, root)
     if folder is not None:
-        raw = {s: _read_tsv(folder / f"{name}_{s}.tsv") for s in ("TRAIN", "TEST")}
+        fix = f"re-download it with `workbench data fetch ucr:{name} --root {root}`, or {FETCH_HINT}"
+        raw = {s: _read_tsv(folder / f"{name}_{s}.tsv", fix) for s in ("TRAIN", "TEST")}
         source = str(folder)
     elif name in AEON_SHIPPED:
         raw, source = _read_aeon(name), f"aeon package data ({name})"
