@@ -53,14 +53,14 @@ def test_killed_writer_leaves_no_half_row(tmp_path):
 
     def exploding_save(*args, **kwargs):
         raise Boom
-    import workbench.results as results
-    original = results.torch.save
-    results.torch.save = exploding_save
+    import torch
+    original = torch.save
+    torch.save = exploding_save
     try:
         with pytest.raises(Boom):
             store.put(run)
     finally:
-        results.torch.save = original
+        torch.save = original
     assert len(store) == 0 and not list(store.checkpoints.glob("*"))
 
 

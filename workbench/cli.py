@@ -48,7 +48,7 @@ def run_config(args: argparse.Namespace):
     config = plan([args.method], [scenario], [args.seed], preset=args.preset, steps=args.steps, root=args.root,
                   hparams={args.method: hparams_argument(args.hparams)})[0]
     overrides = {name: getattr(args, name) for name in ("batch_size", "eval_every", "selection",
-                                                         "split_protocol", "normalization")}
+                                                         "split_protocol", "normalization", "threads")}
     return replace(config, **{k: v for k, v in overrides.items() if v is not None})
 
 
@@ -66,7 +66,8 @@ def hparams_argument(text: str) -> dict[str, Any]:
 
 def cmd_run(args: argparse.Namespace) -> int:
     from workbench.results import ResultsStore
-    from workbench.train import fit
+    from workbench.train import check_device, fit
+    check_device(args.device)
     config = run_config(args)
     store = ResultsStore(args.store) if args.store else None
     run = fit(config, root=args.root, store=store, device=args.device, progress=not args.json)
@@ -82,11 +83,16 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_sweep(args: argparse.Namespace) -> int:
+    from dataclasses import replace
+
     from workbench.data.scenarios import resolve_pairs
     from workbench.sweep import plan, runs_frame, sweep
-    pairs = [p.split(":") for p in args.pairs] if args.pairs else None
+    from workbench.train import check_device
+    check_device(args.device)
+    pairs = args.pairs or None
     scenarios = resolve_pairs(args.dataset, args.list, pairs, args.max_pairs)
     configs = plan(args.methods, scenarios, args.seeds, preset=args.preset, steps=args.steps, root=args.root)
+    configs = [replace(c, threads=args.threads) for c in configs]
     ids = sweep(configs, store=args.store, root=args.root, executor=args.executor, workers=args.workers,
                 address=args.address, device=args.device, progress=not args.json)
     rows = runs_frame(configs, ids, args.store)
@@ -117,10 +123,22 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
 
 def positive_int(text: str) -> int:
-    value = int(text)
+    """The one rule for counts on the command line: a whole number >= 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a whole number >= 1, got {text!r}") from None
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be a whole number >= 1, got {text}")
     return value
+
+
+def pair_argument(text: str) -> tuple[str, str]:
+    """``SOURCE:TARGET`` (e.g. ``2:11``)."""
+    parts = text.split(":")
+    if len(parts) != 2 or not all(parts):
+        raise argparse.ArgumentTypeError(f"a pair is SOURCE:TARGET, e.g. 2:11; got {text!r}")
+    return parts[0], parts[1]
 
 
 def _data_commands(commands) -> None:
@@ -165,6 +183,8 @@ def _run_command(commands) -> None:
     run.add_argument("--root", default=None)
     run.add_argument("--store", default="runs/results.sqlite", help="results store ('' for none)")
     run.add_argument("--device", default="cpu")
+    run.add_argument("--threads", type=positive_int, default=1,
+                     help="torch CPU threads of the run (part of its id: results differ with the count)")
     run.add_argument("--json", action="store_true")
     run.set_defaults(func=cmd_run)
 
@@ -175,8 +195,8 @@ def _sweep_command(commands) -> None:
     sw.add_argument("--methods", nargs="+", required=True)
     sw.add_argument("--dataset", required=True)
     sw.add_argument("--list", default="logora", help="published scenario list (logora, adatime, raincoat, synthetic)")
-    sw.add_argument("--pairs", nargs="*", help="explicit pairs SOURCE:TARGET instead of the list")
-    sw.add_argument("--max-pairs", type=int, default=None)
+    sw.add_argument("--pairs", nargs="*", type=pair_argument, help="explicit pairs SOURCE:TARGET instead of the list")
+    sw.add_argument("--max-pairs", type=positive_int, default=None, help="only the first N pairs of the list")
     sw.add_argument("--seeds", nargs="+", type=int, default=[0])
     sw.add_argument("--preset", default="logora", choices=list(PRESETS))
     sw.add_argument("--steps", type=positive_int, default=None, help="steps per run (default: the preset's)")
@@ -186,6 +206,8 @@ def _sweep_command(commands) -> None:
     sw.add_argument("--workers", type=positive_int, default=1)
     sw.add_argument("--address", default=None, help="Ray cluster address (executor ray)")
     sw.add_argument("--device", default="cpu")
+    sw.add_argument("--threads", type=positive_int, default=1,
+                    help="torch CPU threads per run (part of each run's id); workers x threads <= cores is best")
     sw.add_argument("--json", action="store_true")
     sw.set_defaults(func=cmd_sweep)
 
@@ -219,11 +241,21 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    from workbench.results import StoreError
+    from workbench.sweep import SweepError
+    from workbench.train import RunFailed
     try:
         return args.func(args)
-    except (KeyError, ValueError, FileNotFoundError) as error:  # bad input: a clear message, no traceback
+    except (KeyError, ValueError, FileNotFoundError, StoreError) as error:  # bad input: a message, no traceback
         print(f"workbench: error: {error}", file=sys.stderr)
         return 2
+    except (RunFailed, SweepError) as error:
+        print(f"workbench: {error}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("workbench: interrupted; finished runs are stored, run the same command again to resume",
+              file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":

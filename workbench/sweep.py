@@ -8,14 +8,27 @@ duplicates none: each run's row is written in one transaction when it finishes (
 than the run they start from.
 
 Executors: ``local`` runs in this process when ``workers == 1`` and in a pool of ``workers``
-spawned one-thread processes otherwise, each writing its own row to the store; ``ray`` sends
-runs to a Ray cluster (``address=...``, or a local one) and the driver writes the rows
-(``workbench.sweep_ray``). Ray is an optional extra: ``pip install -e ".[ray]"``.
+spawned processes otherwise, each writing its own row to the store; ``ray`` sends runs to a
+Ray cluster (``address=...``, or a local one) and the driver writes the rows
+(``workbench.sweep_ray``). Ray is an optional extra: ``pip install -e ".[ray]"``. Every run
+trains on its config's ``threads`` (default 1), wherever it runs, so a sweep and a single
+run give the same numbers.
+
+Faults: before any training the store is checked for writing and cleaned of what killed
+writers left (``ResultsStore.clean``). A run that diverges is recorded as failed and the
+sweep goes on; the failures are named at the end (``SweepError``) and tried again by the
+next sweep. Ctrl-C or SIGTERM stops a pool sweep at once: queued runs are cancelled and the
+workers ended (runs in flight are lost, finished ones kept). Workers exit by themselves when
+the sweep's process dies (even by SIGKILL). A worker that dies (e.g. killed for lack of
+memory) ends the sweep with a ``SweepError`` that says so.
 """
 from __future__ import annotations
 
 import os
+import signal
+import threading
 from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import replace
 from multiprocessing import get_context
 from typing import Any, Callable, Iterable
@@ -24,14 +37,22 @@ from workbench.data.datasets import get_dataset, resolve_root
 from workbench.data.domain import Scenario
 from workbench.presets import get_preset
 from workbench.results import MemoryStore, ResultsStore
-from workbench.train import RunConfig, config_id, fit
+from workbench.train import RunConfig, RunFailed, config_id, fit
 
 EXECUTORS = ("local", "ray")
+
+
+class SweepError(RuntimeError):
+    """A sweep that could not finish every run; the message says which and what to do."""
 
 
 def plan(methods: Iterable[str], scenarios: Iterable[Scenario], seeds: Iterable[int], preset: str = "logora",
          steps: int | None = None, root=None, hparams: dict[str, dict] | None = None) -> list[RunConfig]:
     """The UDA run configs of methods x scenarios x seeds under a preset, in a stable order."""
+    methods, scenarios, seeds = list(methods), list(scenarios), list(seeds)
+    for name, values in (("methods", methods), ("scenarios", scenarios), ("seeds", seeds)):
+        if not values:
+            raise ValueError(f"nothing to run: {name} is empty; give at least one")
     chosen = get_preset(preset)
     root = resolve_root(root)
     sizes: dict[tuple[str, str], int] = {}
@@ -97,24 +118,35 @@ def sweep(configs: list[RunConfig], store: Any = "runs/results.sqlite", root=Non
     results = open_store(store)
     if not in_process and not isinstance(results, ResultsStore):
         raise ValueError("a sweep with workers or Ray needs a store file (store='runs/results.sqlite')")
+    results.check_writable()
+    if isinstance(results, ResultsStore):
+        results.clean()
     data_for: Callable = data if callable(data) else (lambda config: data)
     ids = [config_id(c, root, data_for(c))[0] for c in configs]
     done = [results.has(i, c.selection) for i, c in zip(ids, configs)]
     bar = _bar(len(configs), sum(done), progress)
+    failed: list[RunFailed] = []
     for wave in _waves(configs):
         todo = [configs[i] for i in wave if not done[i]]
         if in_process:
             for config in todo:
                 bar.set_postfix_str(f"{config.method} {config.source}->{config.target} seed {config.seed}")
-                fit(config, root=root, store=results, device=device, data=data_for(config), progress=False,
-                    keep_state=keep_state)
+                try:
+                    fit(config, root=root, store=results, device=device, data=data_for(config), progress=False,
+                        keep_state=keep_state)
+                except RunFailed as failure:
+                    failed.append(failure)
                 bar.update()
         elif executor == "local":
-            _sweep_pool(todo, results, root, workers, device, bar)
+            failed += _sweep_pool(todo, results, root, workers, device, bar)
         else:
             from workbench.sweep_ray import run_on_ray
             run_on_ray(todo, results, root, address, device, lambda _rid: bar.update())
     bar.close()
+    if failed:
+        lines = "\n".join(f"  {f}" for f in failed)
+        raise SweepError(f"{len(failed)} of {len(configs)} runs failed (recorded as failed in the store; the "
+                         f"next sweep tries them again; the others are stored):\n{lines}")
     return ids
 
 
@@ -127,8 +159,9 @@ def runs_frame(configs: list[RunConfig], ids: list[str], store):
     for config, rid in zip(configs, ids):
         run = results.get(rid, with_state=False)
         if run is None:
-            raise KeyError(f"run {rid} ({config.method} {config.source}->{config.target} seed {config.seed}) "
-                           "is not in the store; run the sweep first")
+            failure = results.failure(rid) if hasattr(results, "failure") else None
+            why = f"failed: {failure['reason']}" if failure else "is not in the store; run the sweep first"
+            raise KeyError(f"run {rid} ({config.method} {config.source}->{config.target} seed {config.seed}) {why}")
         run = run.select(config.selection)
         rows.append({"run_id": rid, "method": config.method, "dataset": config.dataset, "source": config.source,
                      "target": config.target, "scenario_list": config.scenario_list, "seed": config.seed,
@@ -137,19 +170,70 @@ def runs_frame(configs: list[RunConfig], ids: list[str], store):
     return pd.DataFrame(rows)
 
 
-def _train_and_store(config: RunConfig, root, store_path: str, device: str, threads: int) -> str:
-    import torch
-    torch.set_num_threads(threads)
+def _worker_start(parent: int) -> None:
+    """In each pool worker: leave Ctrl-C to the sweep (which ends the workers), and exit as
+    soon as the sweep's process is gone (re-parented: it was killed, even by SIGKILL)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            threading.Event().wait(0.5)
+        os._exit(3)
+    threading.Thread(target=watch, daemon=True, name="parent-watch").start()
+
+
+def _train_and_store(config: RunConfig, root, store_path: str, device: str) -> str:
     return fit(config, root=root, store=ResultsStore(store_path), device=device, progress=False).run_id
 
 
-def _sweep_pool(todo: list[RunConfig], results: ResultsStore, root, workers: int, device: str, bar) -> None:
-    threads = max(1, (os.cpu_count() or 1) // workers)
-    with ProcessPoolExecutor(workers, mp_context=get_context("spawn")) as pool:
-        futures = [pool.submit(_train_and_store, c, root, str(results.path), device, threads) for c in todo]
+def _sweep_pool(todo: list[RunConfig], results: ResultsStore, root, workers: int, device: str, bar) -> list[RunFailed]:
+    """Train ``todo`` in a pool; returns the runs that failed. Stops at once on SIGINT/SIGTERM."""
+    failed: list[RunFailed] = []
+    pool = ProcessPoolExecutor(workers, mp_context=get_context("spawn"), initializer=_worker_start,
+                               initargs=(os.getpid(),))
+    restore = _raise_on_sigterm()
+    try:
+        futures = [pool.submit(_train_and_store, c, root, str(results.path), device) for c in todo]
         for future in as_completed(futures):
-            future.result()
+            try:
+                future.result()
+            except RunFailed as failure:
+                failed.append(failure)
             bar.update()
+    except BrokenProcessPool:
+        _stop(pool)
+        raise SweepError(f"a sweep worker died abruptly (killed by a signal, e.g. by the kernel for lack of "
+                         f"memory); the runs it and the others had in hand are lost, {len(results)} runs are "
+                         "stored. Run the sweep again to resume (with fewer --workers if memory ran out)") from None
+    except BaseException:  # KeyboardInterrupt, SIGTERM, an error: cancel the queue, end the workers
+        _stop(pool)
+        raise
+    finally:
+        restore()
+    pool.shutdown(wait=True)
+    return failed
+
+
+def _stop(pool: ProcessPoolExecutor) -> None:
+    """Cancel queued runs and end the workers now (a run in flight leaves no row)."""
+    processes = list((pool._processes or {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    for process in processes:
+        if process.is_alive():
+            process.terminate()
+    for process in processes:
+        process.join(10)
+
+
+def _raise_on_sigterm():
+    """Make SIGTERM stop the sweep as Ctrl-C does (in the main thread); returns the undo."""
+    if threading.current_thread() is not threading.main_thread():
+        return lambda: None
+
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt(f"signal {signum}")
+    before = signal.signal(signal.SIGTERM, interrupt)
+    return lambda: signal.signal(signal.SIGTERM, before)
 
 
 def _bar(total: int, done: int, enabled: bool):

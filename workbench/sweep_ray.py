@@ -74,6 +74,7 @@ def run_on_ray(todo: list["RunConfig"], results: "ResultsStore", root: Path, add
     if gpus and not slots:  # the tasks would wait for a GPU forever
         raise ValueError(f"device={device!r}, but the Ray cluster at {address or 'local'} has no GPUs; "
                          "use device='cpu' or a cluster with GPU nodes")
+    from workbench.train import RunFailed
     train = ray.remote(num_cpus=1, num_gpus=gpus)(_train_remote)
     limit = max(1, slots) * IN_FLIGHT_PER_CPU
 
@@ -92,6 +93,8 @@ def run_on_ray(todo: list["RunConfig"], results: "ResultsStore", root: Path, add
                 run = ray.get(ref)
             except ray.exceptions.RayError as error:
                 failures.append((config, error))
+                if isinstance(cause := getattr(error, "cause", None), RunFailed):
+                    results.put_failure(cause)  # diverged: recorded, tried again by the next sweep
                 continue
             results.put(run)
             on_done(run.run_id)

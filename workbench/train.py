@@ -9,14 +9,23 @@ experiment kind (``workbench.experiment``), and returns a ``Run``.
   reports.
 - A run found in the store is returned instead of trained again; a run named by
   ``init_from`` is found in the store or trained first, so a chain resumes at its first
-  unfinished stage.
+  unfinished stage. A stored run whose checkpoint is damaged is trained again when its
+  weights are wanted (``keep_state``), and its row replaced.
+- The store is checked for writing before training starts. A run whose losses or weights
+  stop being finite ends at once with ``RunFailed`` (the step and the loss named); the store
+  records it as failed, not finished, so a later sweep tries it again.
+- A run trains on ``RunConfig.threads`` torch CPU threads (part of its id: CPU kernels add
+  up in a different order on another thread count, so the numbers differ).
 """
 from __future__ import annotations
 
 import copy
 import hashlib
 import json
+import math
 import time
+import warnings
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
@@ -31,7 +40,7 @@ from workbench.selection import SELECTIONS, get_rule, improves, label
 
 CODE_VERSION = "0.1.0"
 
-__all__ = ["RunConfig", "Run", "fit", "run_id", "config_id", "load_algorithm", "SELECTIONS"]
+__all__ = ["RunConfig", "Run", "RunFailed", "fit", "run_id", "config_id", "load_algorithm", "SELECTIONS"]
 
 
 @dataclass(frozen=True)
@@ -59,6 +68,7 @@ class RunConfig:
     normalization: str = "source_train"
     kind: str = "uda"
     init_from: "RunConfig | None" = None
+    threads: int = 1
 
     @property
     def scenario(self) -> Scenario:
@@ -78,9 +88,11 @@ class RunConfig:
         if self.selection not in experiment.selections:
             raise ValueError(f"experiment kind {self.kind!r} serves selections {list(experiment.selections)}, "
                              f"not {self.selection!r}")
-        if self.steps < 1 or self.batch_size < 1 or self.eval_every < 1:
-            raise ValueError(f"steps, batch_size and eval_every must be >= 1, got "
-                             f"{self.steps}, {self.batch_size}, {self.eval_every}")
+        counts = {"steps": self.steps, "batch_size": self.batch_size, "eval_every": self.eval_every,
+                  "threads": self.threads}
+        for name, value in counts.items():
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ValueError(f"{name} must be a whole number >= 1, got {value!r}")
         if self.init_from is not None:
             self.init_from.check()
 
@@ -92,15 +104,21 @@ class RunConfig:
         return RunConfig(**values)
 
 
+def with_threads(config: RunConfig, threads: int) -> RunConfig:
+    """``config`` (and the runs it starts from) trained on ``threads`` torch CPU threads."""
+    parent = with_threads(config.init_from, threads) if config.init_from is not None else None
+    return replace(config, threads=threads, init_from=parent)
+
+
 def run_id(config: RunConfig, data_version: str, parent_id: str | None = None) -> str:
     """A stable hash of the resolved config (without ``selection``), data and code versions.
 
-    Fields added after the first stores (``kind``, ``init_from``) enter only when they differ
-    from their defaults, so a UDA run's id is what it was, minus the selection.
+    ``kind`` enters only when it is not ``"uda"`` (so a UDA run's id is what it was before
+    kinds existed); ``threads`` always enters.
     """
     payload_config = asdict(config.resolved())
     payload_config.pop("selection")
-    payload_config.pop("init_from")
+    payload_config.pop("init_from")  # enters as the parent's id
     if payload_config["kind"] == "uda":
         payload_config.pop("kind")
     payload = {"config": payload_config, "data_version": data_version, "code_version": CODE_VERSION}
@@ -116,6 +134,27 @@ def config_id(config: RunConfig, root=None, data=None) -> tuple[str, str]:
     version = get_experiment(config.kind).data_version(config, root, data)
     parent = config_id(config.init_from, root)[0] if config.init_from is not None else None
     return run_id(config, version, parent), version
+
+
+class RunFailed(RuntimeError):
+    """A run that did not finish: its losses or weights stopped being finite. The store
+    records it (``put_failure``) as failed, not finished, so the next sweep tries it again."""
+
+    def __init__(self, run_id: str, config: "RunConfig", reason: str, history: list | None = None):
+        super().__init__(f"run {run_id} ({config.method} {config.dataset} {config.source}->{config.target} "
+                         f"seed {config.seed}) failed: {reason}")
+        self.run_id, self.config, self.reason, self.history = run_id, config, reason, history or []
+
+    def __reduce__(self):  # picklable, for pool workers and Ray
+        return RunFailed, (self.run_id, self.config, self.reason, self.history)
+
+
+class Diverged(Exception):
+    """Raised inside the step loop; ``fit`` turns it into ``RunFailed``."""
+
+    def __init__(self, reason: str, history: list):
+        super().__init__(reason)
+        self.reason, self.history = reason, history
 
 
 @dataclass
@@ -137,6 +176,8 @@ class Run:
     from_store: bool = False
     states: dict[str, dict[str, Tensor]] | None = field(default=None, repr=False)
     parent_id: str | None = None
+    #: why a stored run's checkpoint was not loaded (damaged or replaced), if it was not
+    state_problem: str | None = None
 
     def has(self, rule: str) -> bool:
         return rule in self.selections
@@ -175,8 +216,10 @@ def fit(config: RunConfig, root=None, store=None, device: str = "cpu", data=None
     ``store``: a ``ResultsStore`` (or ``MemoryStore``, or ``None``). ``data``: already loaded
     data of the config's kind (e.g. a ``PairData`` for UDA; keyed by content in the run id).
     ``keep_state=False``: no checkpoints kept (a faster, metrics-only run).
+    Raises ``RunFailed`` (after recording it in ``store``) when training diverges.
     """
     config.check()
+    check_device(device)
     experiment = get_experiment(config.kind)
     root = resolve_root(root)
     data_version = experiment.data_version(config, root, data)
@@ -184,29 +227,74 @@ def fit(config: RunConfig, root=None, store=None, device: str = "cpu", data=None
     if config.init_from is not None:  # the run this one starts from: stored, or trained now
         parent = fit(config.init_from, root, store, device, progress=progress)
     rid = run_id(config, data_version, parent.run_id if parent else None)
-    if store is not None and (stored := store.get(rid, with_state=keep_state)) is not None and stored.has(config.selection):
-        return stored.select(config.selection)
+    stored = store.get(rid, with_state=keep_state) if store is not None else None
+    if stored is not None and stored.has(config.selection):
+        if not (keep_state and stored.state_problem):
+            return stored.select(config.selection)
+        warnings.warn(f"run {rid} is stored, but {stored.state_problem}; training it again to repair it")
+    if store is not None:
+        store.check_writable()
     if data is None:
         data = experiment.load(config, root)
     experiment.check(config, data)
-
-    generator = set_seed(config.seed)
-    model = experiment.build(config, data, parent).to(device)
-    model.train()
-    start = time.perf_counter()
-    history, chosen, states = _train(experiment, config, model, data, generator, device, progress)
-    seconds = time.perf_counter() - start
-    selections, kept = _read_selections(experiment, model, data, device, chosen, states, keep_state)
+    with torch_threads(config.threads):
+        generator = set_seed(config.seed)
+        model = experiment.build(config, data, parent).to(device)
+        model.train()
+        start = time.perf_counter()
+        try:
+            history, chosen, states = _train(experiment, config, model, data, generator, device, progress)
+        except Diverged as error:
+            failure = RunFailed(rid, config.resolved(), error.reason, error.history)
+            if store is not None:
+                store.put_failure(failure)
+            raise failure from None
+        seconds = time.perf_counter() - start
+        selections, kept = _read_selections(experiment, model, data, device, chosen, states, keep_state)
     run = Run(rid, config.resolved(), selections, history, seconds, data_version, device, False,
               kept, parent.run_id if parent else None)
     if store is not None:
-        store.put(run)
+        store.put(run, replace=stored is not None)
     return run
+
+
+@contextmanager
+def torch_threads(threads: int):
+    """Run the block on ``threads`` torch CPU threads, then restore the count."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
+def check_device(device) -> None:
+    """Refuse a device this machine does not have, with what to use instead."""
+    try:
+        kind = torch.device(device).type
+    except (RuntimeError, TypeError) as error:
+        raise ValueError(f"device {device!r} is not a torch device ({error}); use 'cpu' or 'cuda'") from None
+    available = {"cuda": torch.cuda.is_available(),
+                 "mps": getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available()}
+    if kind in available and not available[kind]:
+        raise ValueError(f"device {device!r} was asked for, but this machine has none that torch "
+                         f"{torch.__version__} can use; run with --device cpu")
+
+
+def _finite(losses: dict[str, float]) -> str | None:
+    """The name of the first loss that is not finite, if any."""
+    return next((name for name, value in losses.items() if not math.isfinite(value)), None)
+
+
+def _nonfinite_weights(state: dict[str, Tensor]) -> str | None:
+    return next((name for name, t in state.items() if t.is_floating_point() and not torch.isfinite(t).all()), None)
 
 
 def _train(experiment, config: RunConfig, model, data, generator, device, progress):
     """The step loop: ``update`` on each batch, evaluate every ``eval_every`` steps and at the
-    end, keep a copy of the model for every rule whose choice the evaluation improves."""
+    end, keep a copy of the model for every rule whose choice the evaluation improves.
+    Raises ``Diverged`` at the first loss or, at an evaluation, weight that is not finite."""
     rules = [get_rule(name) for name in experiment.selections]
     chosen: dict[str, dict | None] = {rule.name: None for rule in rules}
     states: dict[int, dict[str, Tensor]] = {}
@@ -215,7 +303,13 @@ def _train(experiment, config: RunConfig, model, data, generator, device, progre
     for step in _progress(range(1, config.steps + 1), progress, f"{config.method} {config.source}->{config.target}"):
         model.progress = (step - 1) / config.steps
         losses = model.update(*next(feed))
+        if (bad := _finite(losses)) is not None:
+            raise Diverged(f"diverged at step {step}: loss {bad!r} is {losses[bad]} (try a lower learning rate)",
+                           history + [{"step": step, **losses}])
         if step % config.eval_every == 0 or step == config.steps:
+            if (bad := _nonfinite_weights(model.state_dict())) is not None:
+                raise Diverged(f"diverged by step {step}: weight {bad!r} is not finite (try a lower learning "
+                               "rate)", history + [{"step": step, **losses}])
             record = {"step": step, **losses, **experiment.evaluate(model, data, device)}
             history.append(record)
             improved = [rule for rule in rules if improves(rule, record, chosen[rule.name])]
@@ -260,7 +354,8 @@ def _progress(iterable, enabled: bool, description: str):
 def load_algorithm(run: Run, data=None, root=None):
     """Rebuild a run's trained model from its stored state (for features, maps, attention)."""
     if run.state_dict is None:
-        raise ValueError(f"run {run.run_id} kept no model state; fit it again with keep_state=True")
+        why = run.state_problem or "kept no model state"
+        raise ValueError(f"run {run.run_id}: {why}; fit it again with keep_state=True (it retrains)")
     config = run.config
     experiment = get_experiment(config.kind)
     if data is None:

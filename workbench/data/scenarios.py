@@ -66,9 +66,16 @@ def scenario_datasets(list_name: str) -> list[str]:
 
 
 def resolve_pairs(dataset: str, scenario_list: str, pairs=None, max_pairs: int | None = None) -> list[Scenario]:
-    """Explicit ``pairs`` (``[[source, target], ...]``) or the named published list, cut to ``max_pairs``."""
+    """Explicit ``pairs`` (``[[source, target], ...]``) or the named published list, cut to
+    the first ``max_pairs`` (``None``: all of them; otherwise a whole number >= 1)."""
+    if max_pairs is not None and (isinstance(max_pairs, bool) or not isinstance(max_pairs, int) or max_pairs < 1):
+        raise DataError(f"max_pairs must be a whole number >= 1 (or None for every pair), got {max_pairs!r}")
     if pairs:
+        bad = [p for p in pairs if isinstance(p, str) or len(p) != 2]
+        if bad:
+            raise DataError(f"a pair is a source and a target, e.g. ['2', '11'] (on the command line "
+                            f"2:11); got {bad[0]!r}")
         found = [Scenario(dataset, str(s), str(t), scenario_list or "custom") for s, t in pairs]
     else:
         found = scenarios(dataset, scenario_list)
-    return found[:max_pairs] if max_pairs else found
+    return found if max_pairs is None else found[:max_pairs]

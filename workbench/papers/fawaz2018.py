@@ -56,14 +56,14 @@ def transfer_experiment(matrix, targets: list[str], data=None, source_epochs: in
     or ``None``: in memory). ``fine_tune_seconds``: the fine-tuning run's training time.
 
     ``data``: ``{name: (train, test)}`` loaded with ``znorm=True, nan="pad"`` (or ``None``: read
-    under ``root``). ``threads`` sets torch's CPU threads (1 is fastest on a shared CPU).
+    under ``root``). ``threads``: torch CPU threads per run (part of each run's id; 1 is fastest on a shared CPU).
     """
     import pandas as pd
 
-    if threads:
-        torch.set_num_threads(threads)
+    from workbench.train import with_threads
     results = open_store(store)
-    plans = transfer_configs(matrix, targets, source_epochs, target_epochs, seed, root, data)
+    plans = [{**plan, "config": with_threads(plan["config"], threads or 1)}
+             for plan in transfer_configs(matrix, targets, source_epochs, target_epochs, seed, root, data)]
     parents = []   # the pre-training runs, once each, in the sweep's first wave
     for plan in plans:
         if plan["config"].init_from is not None and plan["config"].init_from not in parents:

@@ -85,7 +85,7 @@ def run_table2(dataset: str = "synthetic", scenario_list: str = "synthetic", pai
 
     Prints the banner (synthetic or real data, number of runs, protocol) before training.
     """
-    methods = list(methods or ALGORITHMS.names())
+    methods = list(ALGORITHMS.names() if methods is None else methods)
     scenarios = resolve_pairs(dataset, scenario_list, pairs, max_pairs)
     configs = plan(methods, scenarios, list(seeds), preset=preset, steps=steps, root=data_root)
     text = banner(dataset, preset, len(configs), steps)

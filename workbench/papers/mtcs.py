@@ -175,9 +175,9 @@ def compare_methods(data: dict[str, tuple[Domain, Domain]], methods=("MTCS", "MT
     """
     import pandas as pd
 
-    if threads:
-        torch.set_num_threads(threads)
-    plans = table_configs(data, methods, epochs, ts2vec_iters, seeds, encoder_options)
+    from workbench.train import with_threads
+    plans = [(method, with_threads(config, threads or 1))
+             for method, config in table_configs(data, methods, epochs, ts2vec_iters, seeds, encoder_options)]
     results, ids = _sweep_plans(plans, data, store, device, progress)
     return pd.DataFrame(_rows(plans, ids, results))
 
