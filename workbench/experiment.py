@@ -4,15 +4,20 @@
 kind of run, how to load the data, build the model, feed it batches and evaluate it. Every
 kind's runs are then seeded, trained, evaluated, selected and stored the same way.
 
-=============  ====================================================  ==================================
-kind           what a run trains                                     module
-=============  ====================================================  ==================================
-``uda``        a registered ``Algorithm`` on a source -> target pair  ``workbench.uda``
-``multitask``  MTL / MTCS: one encoder, a head per UCR dataset        ``workbench.pretrain.multitask``
-``ts2vec``     self-supervised TS2Vec on one or several datasets      ``workbench.pretrain.ts2vec``
-``supervised`` an FCN on one UCR dataset, optionally from another     ``workbench.pretrain.finetune``
-               run's weights (``RunConfig.init_from``: fine-tuning)
-=============  ====================================================  ==================================
+=========================  ====================================================  ============================================
+kind                       what a run trains                                     module
+=========================  ====================================================  ============================================
+``uda``                    a registered ``Algorithm`` on a source -> target pair  ``workbench.uda``
+``multitask``              MTL / MTCS: one encoder, a head per UCR dataset        ``workbench.pretrain.multitask``
+``ts2vec``                 self-supervised TS2Vec on one or several datasets      ``workbench.pretrain.ts2vec``
+``supervised``             an FCN on one UCR dataset, optionally from another     ``workbench.pretrain.finetune``
+                           run's weights (``RunConfig.init_from``: fine-tuning)
+``vq_tokenizer``           CrossTimeNet's VQ-VAE tokenizers, one per domain       ``workbench.pretrain.crosstimenet_tokenizer``
+``crosstimenet``           masked-token BERT pre-training over several domains    ``workbench.pretrain.crosstimenet``
+                           (``init_from`` a ``vq_tokenizer`` run)
+``crosstimenet_finetune``  a classifier on one domain from a ``crosstimenet`` (or  ``workbench.pretrain.crosstimenet_finetune``
+                           ``vq_tokenizer``: no pre-training) run
+=========================  ====================================================  ============================================
 """
 from __future__ import annotations
 
@@ -25,7 +30,10 @@ EXPERIMENTS: Registry = Registry("experiment kind")
 
 #: Where each kind is registered (imported on first use, so ``import workbench`` stays cheap).
 _MODULES = {"uda": "workbench.uda", "multitask": "workbench.pretrain.multitask",
-            "ts2vec": "workbench.pretrain.ts2vec", "supervised": "workbench.pretrain.finetune"}
+            "ts2vec": "workbench.pretrain.ts2vec", "supervised": "workbench.pretrain.finetune",
+            "vq_tokenizer": "workbench.pretrain.crosstimenet_tokenizer",
+            "crosstimenet": "workbench.pretrain.crosstimenet",
+            "crosstimenet_finetune": "workbench.pretrain.crosstimenet_finetune"}
 
 
 class Experiment:
