@@ -16,7 +16,6 @@ import pytest
 import torch
 
 import workbench.io as wio
-from tests.test_data_formats import make_subject
 from tests.test_download import TS_TEMPLATE, FakeServer
 from workbench.data import DataError, get_dataset
 from workbench.data.adatime import load_pt
@@ -35,6 +34,16 @@ def digest_cache(tmp_path, monkeypatch):
 
 
 # -- fault 1: the data version is a digest of the content the run reads ------------------------
+
+def make_subject(root, dataset: str, subject: str, shape: tuple[int, ...], n: int = 24, seed: int = 0) -> None:
+    """AdaTime's ``train_<s>.pt`` / ``test_<s>.pt`` of one subject, six balanced classes."""
+    rng = np.random.default_rng(seed)
+    for split in ("train", "test"):
+        path = root / "uda" / dataset / f"{split}_{subject}.pt"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        torch.save({"samples": rng.normal(size=(n, *shape)).astype(np.float32),
+                    "labels": (np.arange(n) % 6).astype(np.float64)}, path)
+
 
 def _shuffle_labels_same_size(path) -> None:
     data = load_pt(path)

@@ -150,9 +150,11 @@ def file_digest(path: str | os.PathLike) -> str:
 
 
 def _write_digest_cache(fresh: dict[str, list]) -> None:
-    """Merge ``fresh`` entries into the on-disk cache; a cache that cannot be written is skipped."""
+    """Merge ``fresh`` entries into the on-disk cache, dropping files that are gone; a cache that
+    cannot be written is skipped."""
     path = digest_cache_path()
+    entries = {name: entry for name, entry in {**_read_digest_cache(path), **fresh}.items() if os.path.exists(name)}
     try:
-        atomic_write_text(path, json.dumps({**_read_digest_cache(path), **fresh}))
+        atomic_write_text(path, json.dumps(entries))
     except OSError:
         pass  # read-only home, no space...: this process's cache still serves

@@ -11,7 +11,8 @@
   converted to the archive's own layout, ``root/ucr/<Name>/<Name>_{TRAIN,TEST}.tsv``.
 
 Every download goes to ``<file>.part`` and is renamed only once complete and verified (the
-server's checksum where it gives one); an interrupted download resumes from the ``.part``
+server's size and checksum where it gives them; a zip must open and pass its CRC checks, since
+a server that sends no size can end early without an error); an interrupted download resumes from the ``.part``
 file with an HTTP ``Range`` request. The sha256 of every file is recorded in
 ``root/download_manifest.json``; a later fetch re-checks files against it and skips good ones.
 """
