@@ -79,6 +79,14 @@ def test_fault1_other_subjects_files_do_not_change_the_run_id(tmp_path):
     assert again.from_store and again.run_id == first.run_id
 
 
+@pytest.mark.parametrize("dataset, shape", [("HAR", (9, 128)), ("WISDM", (128, 3)), ("EEG", (1, 3000))])
+def test_fault1_adatime_pt_version_is_a_content_digest(tmp_path, dataset, shape):
+    make_subject(tmp_path, dataset, "0", shape, n=10)
+    before = get_dataset(dataset).data_version(tmp_path, domains=["0"])
+    _shuffle_labels_same_size(tmp_path / "uda" / dataset / "train_0.pt")
+    assert get_dataset(dataset).data_version(tmp_path, domains=["0"]) != before
+
+
 def test_fault1_cluda_npy_version_is_a_content_digest(tmp_path):
     folder = tmp_path / "uda" / "HHAR" / "subject_0"
     folder.mkdir(parents=True)
