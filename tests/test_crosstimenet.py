@@ -187,3 +187,15 @@ def test_no_pretraining_and_wrong_chains_are_refused_or_named(store, tokenizer_r
         fit(wrong, store=store, progress=False)
     with pytest.raises(DataError, match="among the tokenizer run's"):
         fit(pretrain_config(tokenizer_run.config, ["synthetic1x32"], steps=5), store=store, progress=False)
+
+
+@pytest.mark.realdata
+def test_real_domains_pool_subjects_and_carve_validation_from_ucr_train(data_root):
+    from workbench.data.ucr import load_ucr
+    wisdm, gunpoint = load_domains(["WISDM", "GunPoint"], data_root).values()
+    assert wisdm.train.x.shape[1:] == (3, 128) and len(wisdm.val) > 0 and wisdm.train.num_classes == 6
+    mean, std = wisdm.train.x.mean(axis=(0, 2)), wisdm.train.x.std(axis=(0, 2))
+    assert abs(mean).max() < 1e-4 and abs(std - 1).max() < 1e-3        # z-scored with its own training statistics
+    raw_train, raw_test = load_ucr("GunPoint", data_root)
+    assert len(gunpoint.train) + len(gunpoint.val) == len(raw_train) and len(gunpoint.test) == len(raw_test)
+    assert set(gunpoint.val.y) == set(raw_train.y)                     # stratified: every class in validation
