@@ -193,7 +193,7 @@ def _sweep_pool(todo: list[RunConfig], results: ResultsStore, root, workers: int
                                initargs=(os.getpid(),))
     restore = _raise_on_sigterm()
     try:
-        futures = [pool.submit(_train_and_store, c, root, str(results.path), device) for c in todo]
+        futures = _submit_all(pool, todo, results, root, device)
         for future in as_completed(futures):
             try:
                 future.result()
@@ -212,6 +212,18 @@ def _sweep_pool(todo: list[RunConfig], results: ResultsStore, root, workers: int
         restore()
     pool.shutdown(wait=True)
     return failed
+
+
+def _submit_all(pool: ProcessPoolExecutor, todo: list[RunConfig], results: ResultsStore, root, device: str) -> list:
+    """Submit every run. The workers are spawned here; with SIGINT ignored meanwhile, they start
+    ignoring it (a Ctrl-C is the sweep's to handle, not theirs)."""
+    ignoring = threading.current_thread() is threading.main_thread()
+    before = signal.signal(signal.SIGINT, signal.SIG_IGN) if ignoring else None
+    try:
+        return [pool.submit(_train_and_store, c, root, str(results.path), device) for c in todo]
+    finally:
+        if ignoring:
+            signal.signal(signal.SIGINT, before)
 
 
 def _stop(pool: ProcessPoolExecutor) -> None:
