@@ -14,6 +14,9 @@ def pytest_configure(config):
     OMP_NUM_THREADS): the tests use tiny tensors, where threads only add contention; on a
     loaded 2-core machine two threads made a 20-step fit ten times slower."""
     os.environ.setdefault("OMP_NUM_THREADS", "1")
+    # file digests (data versions) are cached in a folder of the test session's own, not ~/.cache
+    import tempfile
+    os.environ.setdefault("WORKBENCH_CACHE", tempfile.mkdtemp(prefix="workbench-cache-"))
     import torch
     torch.set_num_threads(1)
 

@@ -25,7 +25,7 @@ RACY_SECONDS = 2.0
 _DIGESTS: dict[str, list] = {}
 
 
-def _file_mode(path: Path) -> int:
+def file_mode(path: Path) -> int:
     """The mode ``open(path, "w")`` would leave: an existing file's own, else ``0o666 & ~umask``."""
     try:
         return stat.S_IMODE(path.stat().st_mode)
@@ -48,7 +48,7 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     os.close(fd)
     try:
         yield Path(tmp)
-        os.chmod(tmp, _file_mode(path))
+        os.chmod(tmp, file_mode(path))
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):

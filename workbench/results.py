@@ -29,7 +29,8 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any, Iterator
 
-from workbench.store_files import load_checkpoint, temporary_files, umask, write_checkpoint
+from workbench.io import file_mode
+from workbench.store_files import load_checkpoint, temporary_files, write_checkpoint
 from workbench.train import Run, RunConfig, RunFailed
 
 SCHEMA_VERSION = 3
@@ -97,7 +98,7 @@ class ResultsStore:
                 db.execute(_FAILURES)
                 db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
                 db.commit()
-            os.chmod(tmp, 0o666 & ~umask())
+            os.chmod(tmp, file_mode(self.path))
             try:
                 os.link(tmp, self.path)
             except FileExistsError:

@@ -16,6 +16,8 @@ from pathlib import Path
 
 import torch
 
+from workbench.io import file_mode
+
 #: A temporary checkpoint is garbage once its writer is gone, or after this long.
 STALE_SECONDS = 24 * 3600.0
 
@@ -33,7 +35,7 @@ def write_checkpoint(run, folder: Path) -> tuple[Path, str]:
         out.write(data)
         out.flush()
         os.fsync(out.fileno())
-    os.chmod(tmp, 0o666 & ~umask())
+    os.chmod(tmp, file_mode(folder / f"{run.run_id}.pt"))
     return tmp, hashlib.sha256(data).hexdigest()
 
 
@@ -77,10 +79,3 @@ def _alive(pid: int) -> bool:
     except PermissionError:
         return True
     return True
-
-
-def umask() -> int:
-    """The process's umask (read without leaving it changed)."""
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
