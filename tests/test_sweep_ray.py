@@ -177,7 +177,7 @@ def _rows(store: Path) -> list[tuple]:
 
 def _checkpoint_stamp(store: Path, run_id: str) -> tuple[int, int]:
     """A checkpoint's inode and mtime: both change if the run is trained and written again."""
-    info = (store.parent / "checkpoints" / f"{run_id}.pt").stat()
+    info = ResultsStore(store).checkpoint_path(run_id).stat()
     return info.st_ino, info.st_mtime_ns
 
 

@@ -1,7 +1,7 @@
 """Features of a trained run on a scenario's source and target splits, with labels and domain flags.
 
 Where a run's model comes from: every run keeps a **checkpoint** (its ``state_dict``), saved by
-``ResultsStore.put`` beside the SQLite file (``checkpoints/<run_id>.pt``, written atomically).
+``ResultsStore.put`` beside the SQLite file (``<store file>.checkpoints/<run_id>.pt``, sha256 in the row).
 ``run_features`` rebuilds the model with ``workbench.train.load_algorithm`` from that checkpoint,
 so maps and numbers of old runs need no re-training. We chose checkpoints over re-training on
 demand because re-training is slow and only reproducible bit for bit on the same machine and
