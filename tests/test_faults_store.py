@@ -182,6 +182,20 @@ def test_fault8_max_pairs_must_be_a_positive_count(value, tmp_path):
     assert not (tmp_path / "r.sqlite").exists()
 
 
+@pytest.mark.parametrize("args", [["run", "--method", "ERM", "--dataset", "synthetic", "--source", "0",
+                                   "--target", "2", "--steps", "0"],
+                                  ["sweep", "--methods", "ERM", "--dataset", "synthetic", "--steps", "0"],
+                                  ["sweep", "--methods", "ERM", "--dataset", "synthetic", "--workers", "0"],
+                                  ["run", "--method", "ERM", "--dataset", "synthetic", "--source", "0",
+                                   "--target", "2", "--threads", "0"],
+                                  ["bench", "--repeats", "0"], ["bench", "--batch-sizes", "32", "-4"]])
+def test_fault8_every_count_on_the_command_line_follows_one_rule(args):
+    from workbench.cli import build_parser
+    with pytest.raises(SystemExit) as exit_:
+        build_parser().parse_args(args)
+    assert exit_.value.code == 2
+
+
 def test_fault8_pair_without_a_target_is_a_clear_error(tmp_path):
     proc = cli("sweep", "--methods", "ERM", "--dataset", "synthetic", "--pairs", "15",
                "--store", str(tmp_path / "r.sqlite"))
