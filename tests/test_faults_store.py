@@ -264,3 +264,31 @@ def test_store_rows_record_their_checkpoint_sha256(tmp_path):
         (digest,) = db.execute("SELECT checkpoint_sha256 FROM runs WHERE run_id = ?", (run.run_id,)).fetchone()
     assert digest == hashlib.sha256(store.checkpoint_path(run.run_id).read_bytes()).hexdigest()
     assert json.loads(json.dumps(store.rows()))[0]["threads"] == 1
+
+
+def test_fault5_schema2_store_is_migrated_with_checksums_and_its_own_folder(tmp_path):
+    """A store as the code before this issue wrote it (shared ``checkpoints/``, no sha256)."""
+    from dataclasses import asdict
+    run = fit(CONFIG, progress=False)
+    path = tmp_path / "old.sqlite"
+    legacy = tmp_path / "checkpoints"
+    legacy.mkdir()
+    torch.save({"rules": {r: run.selections[r]["step"] for r in run.states},
+                "states": {run.selections[r]["step"]: s for r, s in run.states.items()}}, legacy / f"{run.run_id}.pt")
+    columns = ("run_id kind method dataset source target scenario_list seed steps split_protocol normalization "
+               "parent_id config selections history seconds data_version device created").split()
+    with sqlite3.connect(path) as db:
+        db.execute(f"CREATE TABLE runs ({', '.join(columns)})")
+        db.execute(f"INSERT INTO runs VALUES ({','.join('?' * len(columns))})",
+                   (run.run_id, "uda", "ERM", "synthetic", "0", "2", "custom", 0, 10, "cluda", "source_train", None,
+                    json.dumps(asdict(run.config), default=str), json.dumps(run.selections), "[]", 1.0,
+                    run.data_version, "cpu", 0.0))
+        db.execute("PRAGMA user_version = 2")
+    store = ResultsStore(path)
+    migrated = store.get(run.run_id)
+    assert migrated.metrics == run.metrics and migrated.states is not None and migrated.state_problem is None
+    assert store.checkpoint_path(run.run_id).parent == store.checkpoints != legacy
+    assert (legacy / f"{run.run_id}.pt").exists()   # other stores of that folder still find theirs
+    assert store.verify() == []
+    store.put_failure(RunFailed("0" * 16, CONFIG, "diverged at step 3"))
+    assert store.failure("0" * 16)["reason"] == "diverged at step 3"
