@@ -17,6 +17,8 @@ kind                       what a run trains                                    
                            (``init_from`` a ``vq_tokenizer`` run)
 ``crosstimenet_finetune``  a classifier on one domain from a ``crosstimenet`` (or  ``workbench.pretrain.crosstimenet_finetune``
                            ``vq_tokenizer``: no pre-training) run
+``dg``                     a registered DG method on source domains, tested on    ``workbench.dg.experiment``
+                           an unseen target domain (no target data in training)
 =========================  ====================================================  ============================================
 """
 from __future__ import annotations
@@ -33,7 +35,8 @@ _MODULES = {"uda": "workbench.uda", "multitask": "workbench.pretrain.multitask",
             "ts2vec": "workbench.pretrain.ts2vec", "supervised": "workbench.pretrain.finetune",
             "vq_tokenizer": "workbench.pretrain.crosstimenet_tokenizer",
             "crosstimenet": "workbench.pretrain.crosstimenet",
-            "crosstimenet_finetune": "workbench.pretrain.crosstimenet_finetune"}
+            "crosstimenet_finetune": "workbench.pretrain.crosstimenet_finetune",
+            "dg": "workbench.dg.experiment"}
 
 
 class Experiment:

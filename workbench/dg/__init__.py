@@ -1,0 +1,10 @@
+"""Domain generalisation (DG): several labelled source domains, an unseen target, no target data in training.
+
+- ``data``: ``DGScenario`` (source domains, each a group of subjects; the held-out target group)
+  and ``load_dg`` (each source subject loaded as its own domain's part, a stratified 20 %
+  validation split per subject, the target kept for evaluation only).
+- ``scenarios``: the named leave-one-group-out lists (``harood_cross_person``).
+- ``experiment``: the ``dg`` experiment kind ``fit`` trains.
+- ``base``: ``DGBatch`` (x, y and the domain id of every sample), ``DGAlgorithm`` and the
+  ``DG_ALGORITHMS`` registry; ``methods/``: one file and one registered class per method.
+"""

@@ -1,0 +1,1 @@
+"""DG methods: one file, one ``DG_ALGORITHMS``-registered ``DGAlgorithm`` subclass each."""
