@@ -2,7 +2,7 @@
 
 ``RunConfig.source`` / ``target`` spell a ``DGScenario`` (``workbench.dg.data``). Every step
 draws ``batch_size`` samples from *each* source domain (DomainBed's and HAROOD's per-domain
-mini-batches; a domain smaller than that gives all of its samples) and passes them, with each
+mini-batches; a domain smaller than that gives all of its samples; ``domain_feed``) and passes them, with each
 sample's domain id, as one ``DGBatch``; ``target`` is ``None``. No target sample is ever put
 in a batch: the target test split is read only by ``evaluate`` / ``final_metrics``.
 
@@ -25,7 +25,6 @@ from workbench.dg.base import DG_ALGORITHMS, DGBatch, resolve_hparams
 from workbench.dg.data import DGData, DGScenario, load_dg
 from workbench.evaluation import evaluate, evaluate_with_loss
 from workbench.experiment import EXPERIMENTS, Experiment
-from workbench.uda import batches as domain_batches
 
 
 def dg_digest(data: DGData) -> str:
@@ -36,6 +35,23 @@ def dg_digest(data: DGData) -> str:
         digest.update(np.ascontiguousarray(domain.x).data)
         digest.update(np.ascontiguousarray(domain.y).data)
     return digest.hexdigest()[:12]
+
+
+def domain_feed(domain, batch_size: int, generator: torch.Generator, device: str) -> Iterator[tuple]:
+    """Endless ``(x [b, C, T], y [b])`` of one domain, ``b = min(batch_size, len(domain))`` every time.
+
+    Shuffled epochs, and a batch that would run past an epoch's end is completed from the next
+    epoch's order (no short last batch: a domain in a batch always holds ``b`` samples, which
+    batch normalisation needs to be >= 2).
+    """
+    x, y = torch.from_numpy(domain.x).to(device), torch.from_numpy(domain.y).to(device)
+    n, size = len(domain), min(batch_size, len(domain))
+    order = torch.randperm(n, generator=generator)
+    while True:
+        while len(order) < size:
+            order = torch.cat([order, torch.randperm(n, generator=generator)])
+        index, order = order[:size].to(device), order[size:]
+        yield x[index], y[index]
 
 
 def scenario_of(config) -> DGScenario:
@@ -80,7 +96,7 @@ class DomainGeneralisation(Experiment):
                                     data.num_domains, config.hparams)
 
     def batches(self, config, data: DGData, generator, device, model) -> Iterator[tuple]:
-        feeds = [domain_batches(domain, config.batch_size, generator, device) for domain in data.train]
+        feeds = [domain_feed(domain, config.batch_size, generator, device) for domain in data.train]
         while True:
             parts = [next(feed) for feed in feeds]
             ids = [torch.full((len(y),), d, dtype=torch.long, device=y.device) for d, (_, y) in enumerate(parts)]

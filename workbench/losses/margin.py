@@ -43,7 +43,7 @@ def large_margin(logits: Tensor, labels: Tensor, features: Tensor, gamma: float 
         distance = distance.min(dim=1).values
     elif reduction == "avg_top_k":
         distance = distance.mean(dim=1)
-    lower = gamma * (1.0 - alpha_factor)
-    clipped = lower + F.relu(distance - lower)                              # max(distance, lower)
-    loss = F.relu(gamma - clipped) - gamma
+    # the code's max(0, gamma - max(d, lower)) - gamma is -clamp(d, lower, gamma); written so,
+    # it keeps float32 precision (subtracting gamma = 1e4 again would round d to ~1e-3)
+    loss = -distance.clamp(gamma * (1.0 - alpha_factor), gamma)
     return loss if loss.ndim == 1 else loss.mean(dim=1)
