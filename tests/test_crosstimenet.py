@@ -15,7 +15,7 @@ from workbench.models.token_bert import TokenEncoder, bert_config
 from workbench.models.tokenizer import JointVocabulary, VectorQuantizerEMA
 from workbench.pretrain.crosstimenet import pretrain_config
 from workbench.pretrain.crosstimenet_data import load_domains
-from workbench.pretrain.crosstimenet_finetune import finetune_config
+from workbench.pretrain.crosstimenet_finetune import finetune_config, labelled_subset
 from workbench.pretrain.crosstimenet_tokenizer import reconstruct, tokenizer_config, vocabulary
 from workbench.results import ResultsStore
 from workbench.selection import choose
@@ -177,9 +177,10 @@ def test_finetuning_starts_from_the_pretrained_encoder_and_selects_on_validation
 
 
 def test_no_pretraining_and_wrong_chains_are_refused_or_named(store, tokenizer_run, pretrain_run):
-    scratch = fit(finetune_config(tokenizer_run.config, "synthetic2x96", steps=10, hparams=ENCODER),
-                  store=store, progress=False)
+    scratch = fit(finetune_config(tokenizer_run.config, "synthetic2x96", steps=10,
+                                  hparams={**ENCODER, "train_fraction": 0.25}), store=store, progress=False)
     assert scratch.config.source == "none" and 0 <= scratch.metrics["target_test_acc"] <= 1
+    assert scratch.metrics["n_train"] < 0.3 * 96
     with pytest.raises(DataError, match="has no tokenizer"):
         fit(finetune_config(tokenizer_run.config, "synthetic1x32", steps=5, hparams=ENCODER), progress=False)
     wrong = finetune_config(pretrain_run.config, "synthetic3x64", steps=5, hparams={"hidden_size": 32})
@@ -187,6 +188,18 @@ def test_no_pretraining_and_wrong_chains_are_refused_or_named(store, tokenizer_r
         fit(wrong, store=store, progress=False)
     with pytest.raises(DataError, match="among the tokenizer run's"):
         fit(pretrain_config(tokenizer_run.config, ["synthetic1x32"], steps=5), store=store, progress=False)
+
+
+def test_labelled_subset_is_stratified_and_fixed_by_the_seed():
+    train = load_domains(["synthetic3x64"])["synthetic3x64"].train
+    subset = labelled_subset(train, 0.25, seed=0)
+    counts, full = subset.class_counts(), train.class_counts()
+    assert (counts >= 1).all() and abs(counts - 0.25 * full).max() <= 0.5
+    assert (labelled_subset(train, 0.25, seed=0).x == subset.x).all()
+    assert not (labelled_subset(train, 0.25, seed=1).x == subset.x).all()
+    assert labelled_subset(train, 1.0, seed=0) is train
+    with pytest.raises(DataError, match="train_fraction"):
+        labelled_subset(train, 0.0, seed=0)
 
 
 @pytest.mark.realdata

@@ -76,7 +76,7 @@ def downstream(plans: list[tuple[dict, RunConfig]], store, root=None) -> pd.Data
             pre_seconds = fit(config.init_from, root=root, store=store, progress=False).seconds
         rows.append({**labels, "linear_probe": config.hparams.get("freeze_encoder", False),
                      "test_acc": run.metrics["target_test_acc"], "test_f1": run.metrics["target_test_f1"],
-                     "val_acc": run.metrics["source_val_acc"], "selected_step": run.metrics["selected_step"],
+                     "val_acc": run.metrics["source_val_acc"], "n_train": run.metrics["n_train"], "selected_step": run.metrics["selected_step"],
                      "selection": run.selection_label, "finetune_seconds": run.seconds,
                      "pretrain_seconds": pre_seconds, "run_id": run.run_id})
     return pd.DataFrame(rows)

@@ -8,7 +8,8 @@ hidden states of all tokens, flattened, go through GELU, LayerNorm and a linear 
 learning rate 1e-4, weight decay 1e-5 (constant here: the public code's scheduler steps once per
 epoch through a 2000-step warm-up). ``freeze_encoder=True`` is the public code's ``--frozen``
 linear evaluation: the encoder and token embeddings are frozen (and in eval mode), only the head
-trains.
+trains. ``train_fraction`` (the public code's ``--train_ratio``) fine-tunes on a stratified share of
+the training split, the few-label case where pre-training should matter most.
 
 Model selection on the domain's validation split, never on test: every evaluation records
 ``source_val_acc`` / ``source_val_loss`` (the labelled domain a run trains on is the "source" the
@@ -19,12 +20,13 @@ from __future__ import annotations
 
 from typing import Iterator
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
 from workbench.algorithms.base import HParam
-from workbench.data.domain import DataError
+from workbench.data.domain import DataError, Domain
 from workbench.evaluation import evaluate, evaluate_with_loss
 from workbench.experiment import EXPERIMENTS
 from workbench.models.token_bert import TokenEncoder
@@ -35,7 +37,7 @@ from workbench.pretrain.ucr_runs import dataset_names
 from workbench.train import RunConfig
 from workbench.uda import batches
 
-__all__ = ["TokenClassifier", "finetune_config", "NO_PRETRAINING"]
+__all__ = ["TokenClassifier", "finetune_config", "labelled_subset", "NO_PRETRAINING"]
 
 #: ``source`` of a fine-tuning run that starts from a tokenizer run (no masked-token pre-training).
 NO_PRETRAINING = "none"
@@ -49,13 +51,17 @@ class TokenClassifier(nn.Module):
         "freeze_encoder": HParam(False, None, "public code --frozen: linear evaluation (head only)"),
         "lr": HParam(1e-4, None, "public code: Adam, learning rate 1e-4"),
         "weight_decay": HParam(1e-5, None, "public code: weight decay 1e-5"),
+        "train_fraction": HParam(1.0, None, "public code --train_ratio: the share of the training split "
+                                            "fine-tuned on (a stratified subset, fixed per seed)"),
     }
 
     def __init__(self, tokenizers: nn.ModuleDict, vocab, num_tokens: int, num_classes: int, seed: int = 0,
-                 freeze_encoder: bool = False, lr: float = 1e-4, weight_decay: float = 1e-5, **encoder):
+                 freeze_encoder: bool = False, lr: float = 1e-4, weight_decay: float = 1e-5,
+                 train_fraction: float = 1.0, **encoder):
         super().__init__()
         (self.name,) = list(tokenizers)
         self.tokenizers, self.vocab, self.freeze_encoder = tokenizers, vocab, freeze_encoder
+        self.train_fraction, self.seed = train_fraction, seed
         self.encoder = TokenEncoder(vocab.size, seed=seed, **encoder)
         flat = num_tokens * self.encoder.hidden_size
         self.head = nn.Sequential(nn.GELU(), nn.LayerNorm(flat), nn.Linear(flat, num_classes))
@@ -149,7 +155,8 @@ class FinetuneRuns(DomainExperiment):
         return model
 
     def batches(self, config, data: DomainData, generator, device, model) -> Iterator[tuple]:
-        return batches(data[config.target].train, config.batch_size, generator, device)
+        train = labelled_subset(data[config.target].train, model.train_fraction, config.seed)
+        return batches(train, config.batch_size, generator, device)
 
     def evaluate(self, model: TokenClassifier, data: DomainData, device) -> dict[str, float]:
         splits = data[model.name]
@@ -162,4 +169,18 @@ class FinetuneRuns(DomainExperiment):
         test_acc, test_f1 = evaluate(model, splits.test, device)
         val_acc, val_loss = evaluate_with_loss(model, splits.val, device)
         return {"target_test_acc": test_acc, "target_test_f1": test_f1, "source_val_acc": val_acc,
-                "source_val_loss": val_loss, "n_train": float(len(splits.train)), "n_test": float(len(splits.test))}
+                "source_val_loss": val_loss, "n_test": float(len(splits.test)),
+                "n_train": float(len(labelled_subset(splits.train, model.train_fraction, model.seed)))}
+
+
+def labelled_subset(train: Domain, fraction: float, seed: int) -> Domain:
+    """A stratified ``fraction`` of ``train`` (at least one sample per class), fixed by ``seed``."""
+    if not 0.0 < fraction <= 1.0:
+        raise DataError(f"train_fraction must lie in (0, 1], got {fraction}")
+    if fraction == 1.0:
+        return train
+    rng = np.random.default_rng(seed)
+    keep = [rng.permutation(np.flatnonzero(train.y == k))[:max(1, round(fraction * (train.y == k).sum()))]
+            for k in np.unique(train.y)]
+    index = np.sort(np.concatenate(keep))
+    return Domain(train.x[index], train.y[index], {**train.meta, "train_fraction": fraction})
