@@ -22,10 +22,11 @@
 # gets a VQ-VAE tokenizer (non-overlapping windows -> discrete tokens); one BERT is pre-trained by
 # masked-token prediction over the tokens of several domains, then fine-tuned per domain. Settings
 # compared per downstream domain and seed: **cross-domain** pre-training (all domains),
-# **in-domain** (the downstream domain only), **none** (a random encoder on the same tokens). Every
+# **in-domain** (the downstream domain only), **none** (a random encoder on the same tokens) and the
+# **supervised CNN** (AdaTime's 1D-CNN on the raw series, same splits). Every
 # accuracy is on the domain's test split at the step chosen on its validation split (never on test).
-# Not shown yet: the supervised-CNN baseline on the same pooled splits (the `uda` kind trains on
-# subject pairs, not on pooled domains).
+# `finetune_hparams={"train_fraction": 0.05}` fine-tunes on 5 % of the labels (the public code's
+# `--train_ratio`).
 #
 # **Cost.** Default (offline synthetic domains of different shapes, tiny sizes, 3 seeds): under a
 # minute on 2 CPU cores. Real data (`params/crosstimenet_paper.yaml`: HAR + WISDM + HHAR, the public
@@ -39,13 +40,14 @@ domains = ["synthetic3x64", "synthetic2x96"]   # pre-training domains; real: ["H
 targets = ["synthetic3x64"]                     # downstream domains (each must be in `domains`)
 seeds = [0, 1, 2]
 tokenizer_steps = 150
-pretrain_steps = 60
-finetune_steps = 40
+pretrain_steps = 40
+finetune_steps = 30
 tokenizer_hparams = {"token_len": 4, "hidden_dim": 32, "codebook_size": 64, "blocks": 1, "lr": 3e-3}
 encoder = {"hidden_size": 32, "num_layers": 1, "num_heads": 2, "intermediate_size": 64}
 pretrain_hparams = {"lr": 1e-3}
 finetune_hparams = {"lr": 1e-3}
 mask_ratios = [0.15, 0.5]
+mask_ratio_seeds = [0]   # seeds of the mask-ratio curve (paper scale: all)
 linear_probe = True      # also the frozen-encoder (linear evaluation) variant
 lm_path = ""             # a local BERT directory for language-model initialisation ("" = not run)
 store = None             # a results-store path: stored runs are read back, not trained again
@@ -87,7 +89,7 @@ summary["test_acc_mean"].unstack("setting").plot.bar(yerr=summary["test_acc_std"
                                                      ylabel="test accuracy (selected on validation)", rot=0);
 
 # %%
-curve = ctn.mask_ratio_curve(tokenizer.config, domains, targets, mask_ratios, seeds, pretrain_steps,
+curve = ctn.mask_ratio_curve(tokenizer.config, domains, targets, mask_ratios, mask_ratio_seeds, pretrain_steps,
                              finetune_steps, encoder, store, root, pretrain_hparams, finetune_hparams)
 curve.to_csv(Path(output_dir) / "crosstimenet_mask_ratio.csv", index=False)
 curve.groupby(["target", "mask_ratio"])["test_acc"].mean().unstack("target").plot(marker="o", ylabel="test accuracy");

@@ -6,6 +6,8 @@ two of different channels and lengths; tiny sizes throughout.
 """
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 import torch
 
@@ -212,3 +214,12 @@ def test_real_domains_pool_subjects_and_carve_validation_from_ucr_train(data_roo
     raw_train, raw_test = load_ucr("GunPoint", data_root)
     assert len(gunpoint.train) + len(gunpoint.val) == len(raw_train) and len(gunpoint.test) == len(raw_test)
     assert set(gunpoint.val.y) == set(raw_train.y)                     # stratified: every class in validation
+
+
+def test_the_supervised_cnn_trains_on_the_same_splits_without_tokens(store):
+    from workbench.pretrain.crosstimenet_finetune import cnn_config
+    run = fit(cnn_config("synthetic3x64", steps=20, eval_every=10), store=store, progress=False)
+    assert run.metrics["n_train"] == 96 and 0 <= run.metrics["target_test_acc"] <= 1 and run.config.method == "CNN"
+    assert run.metrics["selected_step"] == choose("source_val", run.history)["step"]
+    with pytest.raises(DataError, match="starts from nothing"):
+        fit(replace(cnn_config("synthetic3x64", steps=5), source="synthetic3x64"), progress=False)

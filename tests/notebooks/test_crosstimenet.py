@@ -12,7 +12,8 @@ def test_crosstimenet_notebook_records_its_tables(run_notebook, tmp_path):
     assert set(tokens.index) == {"synthetic3x64", "synthetic2x96"}
     assert (tokens.recon_mse < 0.5 * tokens.mean_mse).all() and (tokens.perplexity > 1).all()
     results = pd.read_csv(out / "crosstimenet_downstream.csv")
-    assert set(results.setting) == {"cross-domain", "in-domain", "none"} and set(results.seed) == {0, 1, 2}
+    assert set(results.setting) == {"cross-domain", "in-domain", "none", "supervised CNN"}
+    assert set(results.seed) == {0, 1, 2} and not results[results.setting == "supervised CNN"].linear_probe.any()
     assert set(results.linear_probe) == {False, True} and results.test_acc.between(0, 1).all()
     assert not results.selection.str.contains("ORACLE").any()
     curve = pd.read_csv(out / "crosstimenet_mask_ratio.csv")

@@ -2,7 +2,8 @@
 
 - ``downstream``: per downstream domain and seed, a classifier fine-tuned after cross-domain
   pre-training (all domains), after in-domain pre-training (the downstream domain only) and
-  without pre-training (a random encoder on the same tokens). One tokenizer run (seed 0) serves
+  without pre-training (a random encoder on the same tokens), and the supervised CNN on the raw
+  series (AdaTime's 1D-CNN, same splits and selection). One tokenizer run (seed 0) serves
   every setting, so the settings differ in pre-training only. Accuracy on each domain's test
   split, the epoch chosen on its validation split (``source_val``), never on test.
 - ``mask_ratio_curve``: the same with cross-domain pre-training at several mask ratios.
@@ -21,7 +22,7 @@ import torch
 
 from workbench.models.tokenizer import codebook_usage
 from workbench.pretrain.crosstimenet import encoder_hparams, pretrain_config
-from workbench.pretrain.crosstimenet_finetune import finetune_config
+from workbench.pretrain.crosstimenet_finetune import cnn_config, finetune_config
 from workbench.pretrain.crosstimenet_tokenizer import reconstruct, tokenizer_config
 from workbench.train import RunConfig, fit, load_algorithm
 
@@ -29,7 +30,7 @@ __all__ = ["SETTINGS", "downstream_configs", "downstream", "summarize", "mask_ra
            "plot_reconstructions", "plot_codebook_usage", "language_model_status", "fit_tokenizer",
            "compare_inits"]
 
-SETTINGS = ("cross-domain", "in-domain", "none")
+SETTINGS = ("cross-domain", "in-domain", "none", "supervised CNN")
 
 
 def fit_tokenizer(domains: list[str], steps: int, hparams: dict, store, root=None, batch_size: int = 32):
@@ -43,22 +44,37 @@ def downstream_configs(tokenizer: RunConfig, domains: list[str], targets: list[s
                        pretrain_steps: int, finetune_steps: int, encoder: dict, pretrain: dict | None = None,
                        finetune: dict | None = None, freeze_encoder: bool = False,
                        settings=SETTINGS, batch_size: int = 32) -> list[tuple[dict, RunConfig]]:
-    """``(labels, fine-tuning config)`` per target, setting and seed (each chain starts at ``tokenizer``)."""
+    """``(labels, config)`` per target, seed and setting (each CrossTimeNet chain starts at ``tokenizer``;
+    the supervised CNN has no encoder to freeze, so a linear-probe list leaves it out)."""
     plans = []
     for target in targets:
         for seed in seeds:
             for setting in settings:
-                parent = tokenizer
-                if setting != "none":
-                    pre_domains = domains if setting == "cross-domain" else [target]
-                    parent = pretrain_config(tokenizer, pre_domains, pretrain_steps, seed=seed, batch_size=batch_size,
-                                             hparams={**encoder, **(pretrain or {})},
-                                             eval_every=max(1, pretrain_steps // 5))
-                config = finetune_config(parent, target, finetune_steps, seed=seed, batch_size=batch_size,
-                                         freeze_encoder=freeze_encoder,
-                                         hparams={**encoder_hparams_or(encoder, parent), **(finetune or {})})
-                plans.append(({"target": target, "setting": setting, "seed": seed}, config))
+                if setting == "supervised CNN":
+                    fraction = (finetune or {}).get("train_fraction", 1.0)
+                    config = None if freeze_encoder else cnn_config(target, finetune_steps, seed, batch_size,
+                                                                    {"train_fraction": fraction})
+                else:
+                    parent = _pretraining(setting, tokenizer, domains, target, seed, pretrain_steps,
+                                          {**encoder, **(pretrain or {})}, batch_size)
+                    config = finetune_config(parent, target, finetune_steps, seed=seed, batch_size=batch_size,
+                                             freeze_encoder=freeze_encoder,
+                                             hparams={**encoder_hparams_or(encoder, parent), **(finetune or {})})
+                if config is not None:
+                    plans.append(({"target": target, "setting": setting, "seed": seed}, config))
     return plans
+
+
+def _pretraining(setting: str, tokenizer: RunConfig, domains: list[str], target: str, seed: int, steps: int,
+                 hparams: dict, batch_size: int) -> RunConfig:
+    """The run a setting fine-tunes from: a pre-training run on its domains, or the tokenizer run."""
+    pretrain_domains = {"cross-domain": domains, "in-domain": [target], "none": None}
+    if setting not in pretrain_domains:
+        raise KeyError(f"unknown setting {setting!r}; choose from {SETTINGS}")
+    if pretrain_domains[setting] is None:
+        return tokenizer
+    return pretrain_config(tokenizer, pretrain_domains[setting], steps, seed=seed, batch_size=batch_size,
+                           hparams=hparams, eval_every=max(1, steps // 5))
 
 
 def encoder_hparams_or(encoder: dict, parent: RunConfig) -> dict:
@@ -72,7 +88,7 @@ def downstream(plans: list[tuple[dict, RunConfig]], store, root=None) -> pd.Data
     for labels, config in plans:
         run = fit(config, root=root, store=store, progress=False)
         pre_seconds = 0.0
-        if config.init_from.kind == "crosstimenet":
+        if config.init_from is not None and config.init_from.kind == "crosstimenet":
             pre_seconds = fit(config.init_from, root=root, store=store, progress=False).seconds
         rows.append({**labels, "linear_probe": config.hparams.get("freeze_encoder", False),
                      "test_acc": run.metrics["target_test_acc"], "test_f1": run.metrics["target_test_f1"],

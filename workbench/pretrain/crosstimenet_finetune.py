@@ -9,7 +9,8 @@ learning rate 1e-4, weight decay 1e-5 (constant here: the public code's schedule
 epoch through a 2000-step warm-up). ``freeze_encoder=True`` is the public code's ``--frozen``
 linear evaluation: the encoder and token embeddings are frozen (and in eval mode), only the head
 trains. ``train_fraction`` (the public code's ``--train_ratio``) fine-tunes on a stratified share of
-the training split, the few-label case where pre-training should matter most.
+the training split, the few-label case where pre-training should matter most. ``CNN`` (``cnn_config``)
+is the supervised baseline on the same splits: AdaTime's 1D-CNN on the raw series.
 
 Model selection on the domain's validation split, never on test: every evaluation records
 ``source_val_acc`` / ``source_val_loss`` (the labelled domain a run trains on is the "source" the
@@ -37,7 +38,7 @@ from workbench.pretrain.ucr_runs import dataset_names
 from workbench.train import RunConfig
 from workbench.uda import batches
 
-__all__ = ["TokenClassifier", "finetune_config", "labelled_subset", "NO_PRETRAINING"]
+__all__ = ["TokenClassifier", "CNNClassifier", "finetune_config", "cnn_config", "labelled_subset", "NO_PRETRAINING"]
 
 #: ``source`` of a fine-tuning run that starts from a tokenizer run (no masked-token pre-training).
 NO_PRETRAINING = "none"
@@ -77,6 +78,14 @@ class TokenClassifier(nn.Module):
             self.encoder.eval()      # a frozen encoder has no dropout either
         return self
 
+    @staticmethod
+    def check_run(config) -> None:
+        _check_token_chain(config)
+
+    @staticmethod
+    def for_run(config, train: Domain, parent) -> "TokenClassifier":
+        return _token_classifier(config, train, parent)
+
     def features(self, x: Tensor) -> Tensor:  # [B, C, T] -> [B, N * H]
         ids = self.vocab.globalize(self.name, self.tokenizers[self.name].tokenize(x))   # [B, N]
         return self.encoder(ids).flatten(1)
@@ -93,6 +102,94 @@ class TokenClassifier(nn.Module):
         loss.backward()
         self.optimizer.step()
         return {"train_batch_loss": loss.item()}
+
+
+def _check_token_chain(config) -> None:
+    """A CrossTimeNet classifier starts from a ``crosstimenet`` or ``vq_tokenizer`` run of its domain."""
+    parent = config.init_from
+    if parent is None or parent.kind not in ("crosstimenet", "vq_tokenizer"):
+        raise DataError("a CrossTimeNetClassifier run starts from a crosstimenet or a vq_tokenizer run "
+                        "(init_from); use finetune_config")
+    tokenizer = tokenizer_run_of(config)
+    if config.target not in dataset_names(tokenizer.source):
+        raise DataError(f"domain {config.target!r} has no tokenizer in run {tokenizer.source!r}; "
+                        "train a tokenizer run that includes it")
+    expected = parent.source if parent.kind == "crosstimenet" else NO_PRETRAINING
+    if config.source != expected:
+        raise DataError(f"source must name the pre-training domains ({expected!r}), got {config.source!r}; "
+                        "use finetune_config")
+    if parent.kind == "crosstimenet":
+        ours, theirs = encoder_hparams(config.resolved().hparams), encoder_hparams(parent.resolved().hparams)
+        if ours != theirs:
+            differ = {k: (ours[k], theirs[k]) for k in ours if ours[k] != theirs[k]}
+            raise DataError(f"the encoder's hyper-parameters must be the pre-training run's; differ "
+                            f"(this run, pre-training run): {differ}; use finetune_config")
+
+
+def _token_classifier(config, train: Domain, parent) -> TokenClassifier:
+    state = None if parent is None else parent.state_dict
+    if parent is not None and state is None:
+        raise ValueError(f"run {parent.run_id} kept no model state; fit it with keep_state=True")
+    tokenizers = frozen_tokenizers(tokenizer_run_of(config), {config.target: train.num_channels}, state)
+    num_tokens = tokenizers[config.target].num_tokens(train.seq_len)
+    model = TokenClassifier(tokenizers, vocabulary(tokenizer_run_of(config)), num_tokens, train.num_classes,
+                            config.seed, **config.resolved().hparams)
+    if state is not None and config.init_from.kind == "crosstimenet":
+        model.encoder.load_state_dict({k[len("encoder."):]: v for k, v in state.items() if k.startswith("encoder.")})
+    return model
+
+
+class CNNClassifier(nn.Module):
+    """The supervised baseline: AdaTime's 1D-CNN (``models.cnn``) and a linear layer on the raw series,
+    trained on the same labelled split as the CrossTimeNet classifiers (no tokens, no pre-training)."""
+
+    HPARAMS = {
+        "lr": HParam(1e-3, None, "AdaTime: Adam, learning rate 1e-3"),
+        "weight_decay": HParam(1e-4, None, "AdaTime: weight decay 1e-4"),
+        "train_fraction": TokenClassifier.HPARAMS["train_fraction"],
+    }
+
+    def __init__(self, name: str, num_channels: int, seq_len: int, num_classes: int, seed: int = 0,
+                 lr: float = 1e-3, weight_decay: float = 1e-4, train_fraction: float = 1.0):
+        super().__init__()
+        from workbench.models import BACKBONES
+        self.name, self.train_fraction, self.seed, self.progress = name, train_fraction, seed, 0.0
+        self.featurizer = BACKBONES.create("cnn", input_channels=num_channels, seq_len=seq_len)
+        self.classifier = nn.Linear(self.featurizer.out_dim, num_classes)
+        self.optimizer = torch.optim.Adam(self.parameters(), lr=lr, weight_decay=weight_decay)
+
+    @staticmethod
+    def check_run(config) -> None:
+        if config.init_from is not None or config.source != NO_PRETRAINING:
+            raise DataError(f"the supervised CNN starts from nothing: init_from=None, source={NO_PRETRAINING!r}; "
+                            "use cnn_config")
+
+    @classmethod
+    def for_run(cls, config, train: Domain, parent) -> "CNNClassifier":
+        return cls(config.target, train.num_channels, train.seq_len, train.num_classes, config.seed,
+                   **config.resolved().hparams)
+
+    def forward(self, x: Tensor) -> Tensor:  # [B, C, T] -> [B, K]
+        return self.classifier(self.featurizer(x))
+
+    def predict(self, x: Tensor) -> Tensor:
+        return self(x)
+
+    def update(self, x: Tensor, y: Tensor) -> dict[str, float]:
+        loss = F.cross_entropy(self(x), y)
+        self.optimizer.zero_grad()
+        loss.backward()
+        self.optimizer.step()
+        return {"train_batch_loss": loss.item()}
+
+
+def cnn_config(target: str, steps: int, seed: int = 0, batch_size: int = 32, hparams: dict | None = None,
+               eval_every: int | None = None, selection: str = "source_val") -> RunConfig:
+    """The supervised CNN on domain ``target`` (same splits, selection and evaluation as fine-tuning)."""
+    return RunConfig(method="CNN", dataset="crosstimenet", source=NO_PRETRAINING, target=target,
+                     hparams=dict(hparams or {}), seed=seed, steps=steps, batch_size=batch_size,
+                     eval_every=eval_every or max(1, steps // 10), selection=selection, split_protocol="cluda",
+                     normalization=NORMALIZATION, kind="crosstimenet_finetune")
 
 
 def finetune_config(parent: RunConfig, target: str, steps: int, seed: int = 0, batch_size: int = 32,
@@ -115,44 +212,17 @@ class FinetuneRuns(DomainExperiment):
     """A classifier on ``config.target`` from the run ``config.init_from``."""
 
     selections = ("source_val", "last", "oracle")
-    methods = {"CrossTimeNetClassifier": TokenClassifier}
+    methods = {"CrossTimeNetClassifier": TokenClassifier, "CNN": CNNClassifier}
 
     def names(self, config) -> list[str]:
         return [config.target]
 
     def check(self, config, data: DomainData) -> None:
         super().check(config, data)
-        parent = config.init_from
-        if parent is None or parent.kind not in ("crosstimenet", "vq_tokenizer"):
-            raise DataError("a crosstimenet_finetune run starts from a crosstimenet or a vq_tokenizer run "
-                            "(init_from); use finetune_config")
-        tokenizer = tokenizer_run_of(config)
-        if config.target not in dataset_names(tokenizer.source):
-            raise DataError(f"domain {config.target!r} has no tokenizer in run {tokenizer.source!r}; "
-                            "train a tokenizer run that includes it")
-        expected = parent.source if parent.kind == "crosstimenet" else NO_PRETRAINING
-        if config.source != expected:
-            raise DataError(f"source must name the pre-training domains ({expected!r}), got {config.source!r}; "
-                            "use finetune_config")
-        if parent.kind == "crosstimenet":
-            ours, theirs = encoder_hparams(config.resolved().hparams), encoder_hparams(parent.resolved().hparams)
-            if ours != theirs:
-                differ = {k: (ours[k], theirs[k]) for k in ours if ours[k] != theirs[k]}
-                raise DataError(f"the encoder's hyper-parameters must be the pre-training run's; differ "
-                                f"(this run, pre-training run): {differ}; use finetune_config")
+        self.method_class(config.method).check_run(config)
 
-    def build(self, config, data: DomainData, parent) -> TokenClassifier:
-        train = data[config.target].train
-        state = None if parent is None else parent.state_dict
-        if parent is not None and state is None:
-            raise ValueError(f"run {parent.run_id} kept no model state; fit it with keep_state=True")
-        tokenizers = frozen_tokenizers(tokenizer_run_of(config), {config.target: train.num_channels}, state)
-        num_tokens = tokenizers[config.target].num_tokens(train.seq_len)
-        model = TokenClassifier(tokenizers, vocabulary(tokenizer_run_of(config)), num_tokens, train.num_classes,
-                                config.seed, **config.resolved().hparams)
-        if state is not None and config.init_from.kind == "crosstimenet":
-            model.encoder.load_state_dict({k[len("encoder."):]: v for k, v in state.items() if k.startswith("encoder.")})
-        return model
+    def build(self, config, data: DomainData, parent) -> nn.Module:
+        return self.method_class(config.method).for_run(config, data[config.target].train, parent)
 
     def batches(self, config, data: DomainData, generator, device, model) -> Iterator[tuple]:
         train = labelled_subset(data[config.target].train, model.train_fraction, config.seed)
