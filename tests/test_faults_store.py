@@ -188,7 +188,8 @@ def test_fault8_max_pairs_must_be_a_positive_count(value, tmp_path):
                                   ["sweep", "--methods", "ERM", "--dataset", "synthetic", "--workers", "0"],
                                   ["run", "--method", "ERM", "--dataset", "synthetic", "--source", "0",
                                    "--target", "2", "--threads", "0"],
-                                  ["bench", "--repeats", "0"], ["bench", "--batch-sizes", "32", "-4"]])
+                                  ["bench", "--repeats", "0"], ["bench", "--batch-sizes", "32", "-4"],
+                                  ["bench", "--warmup", "-1"]])
 def test_fault8_every_count_on_the_command_line_follows_one_rule(args):
     from workbench.cli import build_parser
     with pytest.raises(SystemExit) as exit_:

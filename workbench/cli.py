@@ -122,15 +122,20 @@ def cmd_bench(args: argparse.Namespace) -> int:
     return 0
 
 
-def positive_int(text: str) -> int:
-    """The one rule for counts on the command line: a whole number >= 1."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a whole number >= 1, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be a whole number >= 1, got {text}")
-    return value
+def whole_number(minimum: int):
+    """The one rule for counts on the command line: a whole number >= ``minimum``."""
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"must be a whole number >= {minimum}, got {text!r}") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"must be a whole number >= {minimum}, got {text}")
+        return value
+    return parse
+
+
+positive_int = whole_number(1)
 
 
 def pair_argument(text: str) -> tuple[str, str]:
@@ -221,7 +226,7 @@ def _bench_command(commands) -> None:
     bench.add_argument("--d-model", type=positive_int, default=64)
     bench.add_argument("--layers", type=positive_int, default=2, help="Transformer layers (the paper uses 8)")
     bench.add_argument("--repeats", type=positive_int, default=10)
-    bench.add_argument("--warmup", type=positive_int, default=3)
+    bench.add_argument("--warmup", type=whole_number(0), default=3)
     bench.add_argument("--threads", type=positive_int, default=1)
     bench.add_argument("--cpu-only", action="store_true")
     bench.add_argument("--cuda-graph", action="store_true", help="also time a CUDA-graph-captured step (untested)")
