@@ -202,8 +202,8 @@ def _sweep_pool(todo: list[RunConfig], results: ResultsStore, root, workers: int
             bar.update()
     except BrokenProcessPool:
         _stop(pool)
-        raise SweepError(f"a sweep worker died abruptly (killed by a signal, e.g. by the kernel for lack of "
-                         f"memory); the runs it and the others had in hand are lost, {len(results)} runs are "
+        raise SweepError(f"a sweep worker died abruptly (it crashed, or was killed, e.g. by the kernel for "
+                         f"lack of memory); the runs the workers had in hand are lost, {len(results)} runs are "
                          "stored. Run the sweep again to resume (with fewer --workers if memory ran out)") from None
     except BaseException:  # KeyboardInterrupt, SIGTERM, an error: cancel the queue, end the workers
         _stop(pool)
