@@ -21,6 +21,7 @@ import torch
 
 from workbench.data.datasets import get_dataset
 from workbench.data.domain import DataError
+from workbench.dg import cross_dataset  # noqa: F401  (registers the "cross_dataset" dataset)
 from workbench.dg.base import DG_ALGORITHMS, DGBatch, resolve_hparams
 from workbench.dg.data import DGData, DGScenario, load_dg
 from workbench.evaluation import evaluate, evaluate_with_loss
