@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 import torch
 
-from conftest import require
+from tests.conftest import require
 from workbench.data.domain import DataError
 from workbench.dg.base import DG_ALGORITHMS
 from workbench.dg.cross_dataset import (COMMON_RATE, LABEL_MAPS, SHARED_ACTIVITIES, WINDOW, CrossDataset,
