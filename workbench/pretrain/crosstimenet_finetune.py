@@ -44,7 +44,21 @@ __all__ = ["TokenClassifier", "CNNClassifier", "finetune_config", "cnn_config", 
 NO_PRETRAINING = "none"
 
 
-class TokenClassifier(nn.Module):
+class _Supervised(nn.Module):
+    """``predict`` and a cross-entropy ``update`` for a classifier with ``forward`` and ``optimizer``."""
+
+    def predict(self, x: Tensor) -> Tensor:
+        return self(x)
+
+    def update(self, x: Tensor, y: Tensor) -> dict[str, float]:
+        loss = F.cross_entropy(self(x), y)
+        self.optimizer.zero_grad()
+        loss.backward()
+        self.optimizer.step()
+        return {"train_batch_loss": loss.item()}
+
+
+class TokenClassifier(_Supervised):
     """Tokenizer (frozen) -> BERT -> flattened hidden states -> head: ``[B, C, T] -> [B, K]`` logits."""
 
     HPARAMS = {
@@ -93,15 +107,6 @@ class TokenClassifier(nn.Module):
     def forward(self, x: Tensor) -> Tensor:  # [B, C, T] -> [B, K]
         return self.head(self.features(x))
 
-    def predict(self, x: Tensor) -> Tensor:
-        return self(x)
-
-    def update(self, x: Tensor, y: Tensor) -> dict[str, float]:
-        loss = F.cross_entropy(self(x), y)
-        self.optimizer.zero_grad()
-        loss.backward()
-        self.optimizer.step()
-        return {"train_batch_loss": loss.item()}
 
 
 def _check_token_chain(config) -> None:
@@ -139,7 +144,7 @@ def _token_classifier(config, train: Domain, parent) -> TokenClassifier:
     return model
 
 
-class CNNClassifier(nn.Module):
+class CNNClassifier(_Supervised):
     """The supervised baseline: AdaTime's 1D-CNN (``models.cnn``) and a linear layer on the raw series,
     trained on the same labelled split as the CrossTimeNet classifiers (no tokens, no pre-training)."""
 
@@ -172,15 +177,6 @@ class CNNClassifier(nn.Module):
     def forward(self, x: Tensor) -> Tensor:  # [B, C, T] -> [B, K]
         return self.classifier(self.featurizer(x))
 
-    def predict(self, x: Tensor) -> Tensor:
-        return self(x)
-
-    def update(self, x: Tensor, y: Tensor) -> dict[str, float]:
-        loss = F.cross_entropy(self(x), y)
-        self.optimizer.zero_grad()
-        loss.backward()
-        self.optimizer.step()
-        return {"train_batch_loss": loss.item()}
 
 
 def cnn_config(target: str, steps: int, seed: int = 0, batch_size: int = 32, hparams: dict | None = None,
