@@ -86,20 +86,21 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     from dataclasses import replace
 
     from workbench.data.scenarios import resolve_pairs
-    from workbench.sweep import plan, runs_frame, sweep
+    from workbench.sweep import open_store, plan, runs_frame, sweep
     from workbench.train import check_device
     check_device(args.device)
     pairs = args.pairs or None
     scenarios = resolve_pairs(args.dataset, args.list, pairs, args.max_pairs)
     configs = plan(args.methods, scenarios, args.seeds, preset=args.preset, steps=args.steps, root=args.root)
     configs = [replace(c, threads=args.threads) for c in configs]
-    ids = sweep(configs, store=args.store, root=args.root, executor=args.executor, workers=args.workers,
+    store = open_store(args.store or None)
+    ids = sweep(configs, store=store, root=args.root, executor=args.executor, workers=args.workers,
                 address=args.address, device=args.device, progress=not args.json)
-    rows = runs_frame(configs, ids, args.store)
-    payload = {"runs": len(ids), "store": args.store,
+    rows = runs_frame(configs, ids, store)
+    payload = {"runs": len(ids), "store": args.store or None,
                "results": rows[["run_id", "method", "source", "target", "seed", "target_test_acc",
                                 "target_test_f1", "seconds"]].to_dict("records")}
-    lines = [f"{len(ids)} runs in {args.store}"] + [
+    lines = [f"{len(ids)} runs in {args.store or 'memory'}"] + [
         f"  {r['method']:>10} {r['source']}→{r['target']} seed {r['seed']}: target acc {r['target_test_acc']:.4f}"
         for r in payload["results"]]
     _emit(payload, args.json, lines)
@@ -151,8 +152,10 @@ def _data_commands(commands) -> None:
     info = data.add_parser("info", help="domains, split sizes, shapes, classes")
     info.add_argument("name")
     info.add_argument("--root", default=None, help="data root (default $WORKBENCH_DATA or ./data)")
-    info.add_argument("--split-protocol", default="adatime", choices=["adatime", "cluda"])
-    info.add_argument("--json", action="store_true")
+    from workbench.data.datasets import SPLIT_PROTOCOLS
+    info.add_argument("--split-protocol", default="adatime", choices=list(SPLIT_PROTOCOLS),
+                      help="whose split sizes to show (default: adatime)")
+    info.add_argument("--json", action="store_true", help="print as JSON")
     info.set_defaults(func=cmd_data_info)
     fetch = data.add_parser("fetch", help="download a dataset (HAR, HHAR, WISDM, EEG from AdaTime's "
                             "Dataverse; ucr:<Name> from the UCR archive), sha256-checked, resumable")
@@ -164,56 +167,89 @@ def _data_commands(commands) -> None:
     fetch.set_defaults(func=cmd_data_fetch)
 
 
-def _run_command(commands) -> None:
+def _registries() -> dict[str, Any]:
+    """What the library registers, for help texts and choices (never hand-copied lists)."""
+    from workbench.algorithms import ALGORITHMS
+    from workbench.data.datasets import DATASETS, NORMALIZATIONS, SPLIT_PROTOCOLS
+    from workbench.data.scenarios import SCENARIO_LISTS
     from workbench.presets import PRESETS
     from workbench.selection import SELECTIONS
-    run = commands.add_parser("run", help="train one method on one scenario (or find it in the store)")
-    run.add_argument("--method", required=True)
-    run.add_argument("--dataset", required=True)
-    run.add_argument("--source", required=True)
-    run.add_argument("--target", required=True)
-    run.add_argument("--list", default="custom", help="the published scenario list the pair comes from")
-    run.add_argument("--preset", default="logora", choices=list(PRESETS),
-                     help="protocol preset (as `sweep --preset`): backbone, splits, normalisation, selection, length")
-    run.add_argument("--steps", type=positive_int, default=None, help="steps (default: the preset's)")
-    run.add_argument("--seed", type=int, default=0)
-    run.add_argument("--batch-size", type=positive_int, default=None, help="default: the preset's")
-    run.add_argument("--eval-every", type=positive_int, default=None, help="default: a tenth of the steps")
-    run.add_argument("--selection", default=None, choices=sorted(SELECTIONS),
-                     help="which selection rule to report (default: the preset's); every rule is recorded")
-    run.add_argument("--split-protocol", default=None, choices=["cluda", "adatime"], help="default: the preset's")
-    run.add_argument("--normalization", default=None, choices=["source_train", "per_domain", "none"],
-                     help="default: the preset's")
-    run.add_argument("--hparams", default="{}", help="JSON object of hyper-parameter overrides")
-    run.add_argument("--root", default=None)
-    run.add_argument("--store", default="runs/results.sqlite", help="results store ('' for none)")
-    run.add_argument("--device", default="cpu")
-    run.add_argument("--threads", type=positive_int, default=1,
-                     help="torch CPU threads of the run (part of its id: results differ with the count)")
-    run.add_argument("--json", action="store_true")
+    from workbench.sweep import EXECUTORS
+    return {"methods": ALGORITHMS.names(), "datasets": sorted(DATASETS.names()), "lists": list(SCENARIO_LISTS),
+            "presets": PRESETS, "selections": sorted(SELECTIONS), "splits": list(SPLIT_PROTOCOLS),
+            "normalizations": list(NORMALIZATIONS), "executors": list(EXECUTORS)}
+
+
+def _common_arguments(parser, known: dict[str, Any]) -> None:
+    """The flags ``run`` and ``sweep`` share: protocol, length, where data and results live."""
+    presets = "; ".join(f"{name}: {p.description}" for name, p in known["presets"].items())
+    parser.add_argument("--dataset", required=True, help=f"dataset name, one of {', '.join(known['datasets'])}")
+    parser.add_argument("--preset", default="logora", choices=list(known["presets"]),
+                        help=f"protocol preset: backbone, splits, normalisation, selection and length "
+                             f"(flags below override it). {presets}. Default: logora")
+    parser.add_argument("--steps", type=positive_int, default=None,
+                        help="training steps per run (default: the preset's length)")
+    parser.add_argument("--root", default=None, help="data root (default: $WORKBENCH_DATA, else ./data)")
+    parser.add_argument("--store", default="runs/results.sqlite",
+                        help="results store file; finished runs are read from it, never trained again "
+                             "('' for none: an in-memory store) (default: runs/results.sqlite)")
+    parser.add_argument("--device", default="cpu", help="torch device, e.g. cpu or cuda (default: cpu)")
+    parser.add_argument("--threads", type=positive_int, default=1,
+                        help="torch CPU threads per run; part of the run id, since results differ with the "
+                             "count (default: 1; with --workers, workers x threads <= cores is best)")
+    parser.add_argument("--json", action="store_true", help="print the result as JSON")
+
+
+def _run_command(commands) -> None:
+    known = _registries()
+    run = commands.add_parser("run", help="train one method on one scenario (or find it in the store)",
+                              description="Train one method on one source -> target pair under a protocol "
+                                          "preset, or read it from the results store if it ran before.")
+    run.add_argument("--method", required=True, help=f"UDA method, one of {', '.join(known['methods'])}")
+    run.add_argument("--source", required=True, help="source domain (a subject id, e.g. 15)")
+    run.add_argument("--target", required=True, help="target domain (its labels are read only to evaluate)")
+    run.add_argument("--list", default="custom",
+                     help=f"the published scenario list the pair comes from ({', '.join(known['lists'])}), "
+                          "recorded with the run (default: custom)")
+    _common_arguments(run, known)
+    run.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+    run.add_argument("--batch-size", type=positive_int, default=None, help="batch size (default: the preset's)")
+    run.add_argument("--eval-every", type=positive_int, default=None,
+                     help="evaluate every N steps (default: a tenth of the steps)")
+    run.add_argument("--selection", default=None, choices=known["selections"],
+                     help="which model-selection rule to report; every rule is recorded by one training, so "
+                          "another rule on a stored run trains nothing. oracle reads target labels (ORACLE). "
+                          "Default: the preset's")
+    run.add_argument("--split-protocol", default=None, choices=known["splits"],
+                     help="cluda: AdaTime's test split cut 50/50 into validation and test as CLUDA did; "
+                          "adatime: the train/test files (default: the preset's)")
+    run.add_argument("--normalization", default=None, choices=known["normalizations"],
+                     help="z-score with the source training statistics, each domain with its own, or none "
+                          "(default: the preset's)")
+    run.add_argument("--hparams", default="{}",
+                     help='JSON object of hyper-parameter overrides, e.g. \'{"lr": 0.001}\' (default: {})')
     run.set_defaults(func=cmd_run)
 
 
 def _sweep_command(commands) -> None:
-    from workbench.presets import PRESETS
-    sw = commands.add_parser("sweep", help="methods x pairs x seeds under a preset; resumable")
-    sw.add_argument("--methods", nargs="+", required=True)
-    sw.add_argument("--dataset", required=True)
-    sw.add_argument("--list", default="logora", help="published scenario list (logora, adatime, raincoat, synthetic)")
-    sw.add_argument("--pairs", nargs="*", type=pair_argument, help="explicit pairs SOURCE:TARGET instead of the list")
-    sw.add_argument("--max-pairs", type=positive_int, default=None, help="only the first N pairs of the list")
-    sw.add_argument("--seeds", nargs="+", type=int, default=[0])
-    sw.add_argument("--preset", default="logora", choices=list(PRESETS))
-    sw.add_argument("--steps", type=positive_int, default=None, help="steps per run (default: the preset's)")
-    sw.add_argument("--root", default=None)
-    sw.add_argument("--store", default="runs/results.sqlite")
-    sw.add_argument("--executor", default="local", choices=["local", "ray"])
-    sw.add_argument("--workers", type=positive_int, default=1)
-    sw.add_argument("--address", default=None, help="Ray cluster address (executor ray)")
-    sw.add_argument("--device", default="cpu")
-    sw.add_argument("--threads", type=positive_int, default=1,
-                    help="torch CPU threads per run (part of each run's id); workers x threads <= cores is best")
-    sw.add_argument("--json", action="store_true")
+    known = _registries()
+    sw = commands.add_parser("sweep", help="methods x pairs x seeds under a preset; resumable",
+                             description="Every method on every pair of a published list and every seed; "
+                                         "runs already in the store are skipped, so a killed sweep resumes.")
+    sw.add_argument("--methods", nargs="+", required=True, help=f"UDA methods, of {', '.join(known['methods'])}")
+    sw.add_argument("--list", default="logora", choices=known["lists"],
+                    help="published scenario list whose pairs are run (default: logora)")
+    sw.add_argument("--pairs", nargs="*", type=pair_argument,
+                    help="explicit pairs SOURCE:TARGET (e.g. 2:11 7:13) instead of the list's")
+    sw.add_argument("--max-pairs", type=positive_int, default=None,
+                    help="only the first N pairs of the list (default: all)")
+    sw.add_argument("--seeds", nargs="+", type=int, default=[0], help="random seeds (default: 0)")
+    _common_arguments(sw, known)
+    sw.add_argument("--executor", default="local", choices=known["executors"],
+                    help="local: this process, or a pool of --workers processes; ray: a Ray cluster "
+                         "(pip install -e \".[ray]\") (default: local)")
+    sw.add_argument("--workers", type=positive_int, default=1, help="local worker processes (default: 1)")
+    sw.add_argument("--address", default=None, help="Ray cluster address, e.g. auto (executor ray)")
     sw.set_defaults(func=cmd_sweep)
 
 
