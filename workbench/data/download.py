@@ -6,6 +6,8 @@
   (``data.latestVersion.files[].dataFile{id, filename, filesize, checksum|md5}``), each file from
   ``GET /api/access/datafile/{id}``. Files land in ``root/uda/<NAME>/`` (zip archives among them
   are unpacked there, flattened).
+- Sleep-EDF Expanded's own EDF files (``EEG-physionet``) from PhysioNet, checked against its
+  ``SHA256SUMS.txt`` (``workbench.data.physionet``), into ``root/sleep-edfx/sleep-cassette/``.
 - UCR 2018 datasets by name (``ucr:GunPoint``) from the zip that aeon's loader also uses
   (``https://timeseriesclassification.com/aeon-toolkit/<Name>.zip``, ``.ts`` files); they are
   converted to the archive's own layout, ``root/ucr/<Name>/<Name>_{TRAIN,TEST}.tsv``.
@@ -19,6 +21,7 @@ file with an HTTP ``Range`` request. The sha256 of every file is recorded in
 from __future__ import annotations
 
 import hashlib
+import importlib
 import http.client
 import json
 import os
@@ -48,12 +51,15 @@ DATAVERSE_DOIS = {
     "WISDM": "doi:10.21979/N9/KJWE5B",
     "EEG": "doi:10.21979/N9/UD1IM9",
 }
+#: datasets fetched from elsewhere, by upper-case name: (module, function), imported on use; the
+#: function takes (name, root, server or None for its own default, progress).
+OTHER_FETCHERS = {"EEG-PHYSIONET": ("workbench.data.physionet", "fetch_sleepedf")}
 ALIASES = {"UCIHAR": "HAR", "HHAR_SA": "HHAR", "SLEEPEDF": "EEG", "SLEEP-EDF": "EEG", "SSC": "EEG"}
 _HASHES = {"MD5": "md5", "SHA-1": "sha1", "SHA-256": "sha256", "SHA-512": "sha512"}
 
 
 def known_names() -> list[str]:
-    return sorted(DATAVERSE_DOIS) + ["ucr:<Name>"]
+    return sorted(DATAVERSE_DOIS) + ["EEG-physionet", "ucr:<Name>"]
 
 
 def fetch(name: str, root: str | os.PathLike | None = None, server: str | None = None,
@@ -63,6 +69,9 @@ def fetch(name: str, root: str | os.PathLike | None = None, server: str | None =
     if name.lower().startswith("ucr:"):
         return fetch_ucr(name[4:], root, server or UCR_SERVER, progress)
     key = ALIASES.get(name.upper(), name.upper())
+    if key in OTHER_FETCHERS:
+        module, function = OTHER_FETCHERS[key]
+        return getattr(importlib.import_module(module), function)(key, root, server, progress)
     if key not in DATAVERSE_DOIS:
         raise DataError(f"unknown dataset {name!r} to fetch; known: {', '.join(known_names())}")
     return fetch_dataverse(key, root, server or DATAVERSE_SERVER, progress)
