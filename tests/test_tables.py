@@ -71,3 +71,31 @@ def test_write_outputs_writes_each_frame_and_one_summary(tmp_path):
     summary = write_outputs(tmp_path / "out", "table9", {"ours": frame}, {"steps": np.int64(3)})
     assert pd.read_csv(tmp_path / "out" / "table9_ours.csv", index_col=0).at["LogoRA", "acc"] == 0.5
     assert json.loads(summary.read_text())["steps"] == 3
+
+
+def test_issue16_table2_reads_right_with_one_seed_and_bounds():
+    """Headers say "ERM (lower bound)" (the long form in a note), one seed shows no ± 0.000, the
+    Avg row's ± (across pairs) stays, and methods below chance are found."""
+    from workbench.tables import below_chance
+    frame = runs([("ERM", "0", "2", 0, 0.9), ("CLUDA", "0", "2", 0, 0.1), ("ERM", "1", "6", 0, 0.7),
+                  ("CLUDA", "1", "6", 0, 0.12)])
+    table = table2(frame, "HHAR", ["ERM", "CLUDA"], [("0", "2"), ("1", "6")])
+    md = table.markdown()
+    header = md.splitlines()[0]
+    assert "ERM (lower bound)" in header and "((" not in header and "))" not in header
+    assert "| 0.900 |" in md.replace("**", "") and "± 0.000" not in md
+    assert "0.800 ± 0.100" in md                          # Avg: the spread across the two pairs
+    assert "source-only (lower bound)" in md               # explained once, in the notes
+    assert below_chance(table, 6) == ["CLUDA"]
+
+
+def test_issue16_table2_bar_chart_has_no_empty_paper_series_and_a_legend_beside_the_bars():
+    from workbench.papers.logora import plot_table
+    frame = runs([("ERM", "0", "2", 0, 0.9), ("DANN", "0", "2", 0, 0.6)])
+    fig = plot_table(table2(frame, "synthetic", ["ERM", "DANN"], [("0", "2")]))
+    ax = fig.axes[0]
+    legend = ax.get_legend()
+    assert [t.get_text() for t in legend.get_texts()] == ["ours"]
+    fig.canvas.draw()
+    box, frame_box = legend.get_window_extent(), ax.get_window_extent()
+    assert box.x0 >= frame_box.x1 - 1                     # outside the axes: it covers no bar

@@ -17,8 +17,9 @@ from workbench.io import atomic_write_text
 from workbench.papers.published import PublishedTable
 
 #: Reference rows that are not competitors: never "best", never in the improvement's baseline.
-BOUNDS = {"ERM": "source-only (lower bound)",
-          "TargetOnly": "target-only (upper bound: trained on target labels)"}
+#: (short label for the header, what it is for the notes)
+BOUNDS = {"ERM": ("lower bound", "source-only (lower bound)"),
+          "TargetOnly": ("upper bound", "target-only (upper bound: trained on target labels)")}
 
 
 @dataclass
@@ -31,6 +32,8 @@ class Table:
     improvement: pd.Series
     paper_improvement: pd.Series
     notes: list[str]
+    #: runs behind each cell (seeds; the Avg row: pairs); a ± is shown only over two or more
+    count: pd.DataFrame | None = None
 
     def long(self) -> pd.DataFrame:
         """One row per (pair, method): ours_mean, ours_std, paper, best."""
@@ -52,21 +55,28 @@ class Table:
 
     def markdown(self) -> str:
         best = self.best_methods()
-        header = ["pair", *[f"{m} ({BOUNDS[m]})" if m in BOUNDS else m for m in self.mean.columns],
+        header = ["pair", *[f"{m} ({BOUNDS[m][0]})" if m in BOUNDS else m for m in self.mean.columns],
                   "Improvement (ours)", "Improvement (paper)"]
         lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
         for pair in self.mean.index:
             cells = [pair]
             for method in self.mean.columns:
                 mean, std, paper = self.mean.at[pair, method], self.std.at[pair, method], self.paper.at[pair, method]
-                cell = "n/a" if np.isnan(mean) else f"{mean:.3f} ± {0 if np.isnan(std) else std:.3f}"
+                cell = "n/a" if np.isnan(mean) else f"{mean:.3f}" + (
+                    f" ± {std:.3f}" if self._spread(pair, method) and not np.isnan(std) else "")
                 if best.get(pair) == method:
                     cell = f"**{cell}**"
                 cell += "" if np.isnan(paper) else f" (paper {paper:.3f})"
                 cells.append(cell)
             cells += [_signed(self.improvement.get(pair)), _signed(self.paper_improvement.get(pair))]
             lines.append("| " + " | ".join(cells) + " |")
-        return "\n".join(lines + [""] + [f"- {note}" for note in self.notes]) + "\n"
+        bounds = [f"{m}: {BOUNDS[m][1]}" for m in self.mean.columns if m in BOUNDS]
+        notes = self.notes + ([f"{'; '.join(bounds)}: references, not competitors"] if bounds else [])
+        return "\n".join(lines + [""] + [f"- {note}" for note in notes]) + "\n"
+
+    def _spread(self, pair: str, method: str) -> bool:
+        """Whether the cell's ± is over two or more numbers (one seed has no spread to show)."""
+        return self.count is None or self.count.at[pair, method] > 1
 
     def save(self, stem: str) -> tuple[str, str]:
         """Write ``stem.csv`` (long form) and ``stem.md``, each atomically."""
@@ -90,7 +100,7 @@ def table2(runs: pd.DataFrame, dataset: str, methods: list[str], pairs: list[tup
     """
     labels = [f"{s}→{t}" for s, t in pairs] + ["Avg"]
     mean = pd.DataFrame(np.nan, index=labels, columns=methods)
-    std, paper = mean.copy(), mean.copy()
+    std, paper, count = mean.copy(), mean.copy(), pd.DataFrame(0, index=labels, columns=methods)
     sub = runs[runs["dataset"] == dataset] if len(runs) else runs
     for (source, target), label in zip(pairs, labels):
         for method in methods:
@@ -99,16 +109,24 @@ def table2(runs: pd.DataFrame, dataset: str, methods: list[str], pairs: list[tup
             if len(values):
                 mean.at[label, method] = float(np.mean(values))
                 std.at[label, method] = float(np.std(values))
+                count.at[label, method] = len(values)
             if published is not None:
                 paper.at[label, method] = _or_nan(published.get(f"{dataset} {label}", method))
     # The average row: mean over pairs of each method's mean (std: over per-seed pair-averages is
     # not defined when pairs miss seeds, so we report the std across pairs' means).
     mean.loc["Avg"] = mean.iloc[:-1].mean(skipna=False)
     std.loc["Avg"] = mean.iloc[:-1].std(ddof=0)
+    count.loc["Avg"] = mean.iloc[:-1].notna().sum()
     if published is not None:
         paper.loc["Avg"] = [_or_nan(published.get(f"{dataset} Avg", m)) for m in methods]
     return Table(mean, std, paper, _improvements(mean, proposed), _improvements(paper, proposed),
-                 list(notes or []))
+                 list(notes or []), count)
+
+
+def below_chance(table: Table, num_classes: int, row: str = "Avg") -> list[str]:
+    """The methods whose ``row`` accuracy is below chance (1 / ``num_classes``)."""
+    chance = 1.0 / num_classes
+    return [m for m in table.mean.columns if table.mean.at[row, m] < chance]
 
 
 def _or_nan(value) -> float:
