@@ -48,7 +48,8 @@ import pandas as pd
 import torch
 from IPython.display import display
 from workbench import ALGORITHMS, RunConfig, ResultsStore, load_algorithm, load_pair
-from workbench.analysis import plots
+from workbench.analysis import attention, plots
+from workbench.analysis.attention import attention_maps
 from workbench.analysis.maps import compare_methods, train_methods
 
 torch.set_num_threads(threads)
@@ -99,10 +100,9 @@ plots.embedding_panel_plotly(maps.maps(), projection, subtitles=maps.subtitles()
 if "LogoRA" in ALGORITHMS:
     logora = train_methods(["LogoRA"], pair, RunConfig("LogoRA", dataset, source, target, steps=attention_steps,
                                                        eval_every=attention_steps), store, root=data_root)["LogoRA"]
-    model = load_algorithm(logora, pair).eval()
-    with torch.no_grad():
-        attention = model.attention(torch.from_numpy(pair.target.test.x[:1]))   # one target sample [1, C, T]
-    display(plots.attention_figure(attention, xlabel="global (patch) position", ylabel="local position"))
+    model = load_algorithm(logora, pair)
+    maps = attention_maps(model, torch.from_numpy(pair.target.test.x[:1]))   # one target sample [1, C, T]
+    display(attention.matrices_figure(maps))
 else:
     print("LogoRA is not registered in this install: no attention to show.")
 

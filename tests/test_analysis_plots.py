@@ -116,3 +116,37 @@ def test_attention_figure_accepts_tensors_dicts_and_heads():
     fig = plots.attention_figure(per_scale)
     assert [ax.get_title() for ax in fig.axes if ax.images] == ["kernel 4", "kernel 8"]
     assert plots.attention_figure(torch.rand(1, 5, 5)).axes[0].images[0].get_array().shape == (5, 5)
+
+
+def test_issue16_map_panels_fit_the_output_area_and_wrap():
+    maps = {f"m{i}": (np.zeros((50, 2)), feature_set()) for i in range(6)}
+    for n in (1, 3, 6):
+        fig = plots.embedding_panel_plotly(dict(list(maps.items())[:n]), "tsne")
+        assert fig.layout.width <= plots.OUTPUT_WIDTH        # fits a ~1220 px output area
+        assert fig.layout.legend.orientation == "h"          # below the maps, not squeezed beside them
+    six = plots.embedding_panel_plotly(maps, "tsne")
+    assert {t.xaxis for t in six.data} == {"x", "x2", "x3", "x4", "x5", "x6"}   # every map is drawn
+    assert six.layout.xaxis4.domain == six.layout.xaxis.domain                  # two rows of three
+
+
+def test_issue16_plotly_heatmaps_run_top_down_with_a_titled_colour_bar():
+    import pandas as pd
+    from workbench.analysis.similarity_plots import plotly_heatmap
+    names = ["a", "b", "c"]
+    matrix = pd.DataFrame([[0, 1, 2], [1, 0, 1], [2, 1, 0]], index=names, columns=names, dtype=float)
+    fig = plotly_heatmap(matrix)
+    assert fig.layout.yaxis.autorange == "reversed"          # row 0 at the top, as matplotlib's imshow
+    assert fig.data[0].colorbar.title.text == "DTW distance"
+    assert list(fig.data[0].y) == list(fig.data[0].x)        # the diagonal runs top-left to bottom-right
+
+
+def test_issue16_attention_axes_match_their_labels_and_panels_name_the_kernels():
+    from workbench.analysis.attention import matrices_figure
+    weights = [np.full((2, 5, 118), 1 / 118), np.full((2, 5, 60), 1 / 60)]   # [B, N patches, L_k]
+    fig = matrices_figure({"weights": weights, "geometry": {"kernel_sizes": [4, 8]}})
+    for ax, positions, title in zip(fig.axes, (118, 60), ("kernel 4", "kernel 8")):
+        assert ax.get_title() == title
+        assert ax.get_xlabel().startswith("local position") and ax.get_ylabel().startswith("global patch")
+        x0, x1 = sorted(ax.get_xlim())
+        y0, y1 = sorted(ax.get_ylim())
+        assert round(x1 - x0) == positions and round(y1 - y0) == 5     # x spans the local positions

@@ -157,9 +157,11 @@ def _data_commands(commands) -> None:
                       help="whose split sizes to show (default: adatime)")
     info.add_argument("--json", action="store_true", help="print as JSON")
     info.set_defaults(func=cmd_data_info)
-    fetch = data.add_parser("fetch", help="download a dataset (HAR, HHAR, WISDM, EEG from AdaTime's "
-                            "Dataverse; ucr:<Name> from the UCR archive), sha256-checked, resumable")
-    fetch.add_argument("name", help="HAR, HHAR, WISDM, EEG, or ucr:<Name> (e.g. ucr:GunPoint)")
+    fetch = data.add_parser("fetch", help="download a dataset (HAR, HHAR, WISDM, EEG from AdaTime's Dataverse; "
+                            "EEG-physionet: Sleep-EDF's EDF files from PhysioNet; ucr:<Name> from the UCR "
+                            "archive), checksum-verified, resumable")
+    from workbench.data.download import known_names
+    fetch.add_argument("name", help=f"one of {', '.join(known_names())} (e.g. ucr:GunPoint)")
     fetch.add_argument("--root", default=None, help="data root (default $WORKBENCH_DATA or ./data)")
     fetch.add_argument("--server", default=None, help="base URL of the Dataverse (default "
                        "https://researchdata.ntu.edu.sg) or UCR server (default https://timeseriesclassification.com)")

@@ -35,6 +35,16 @@ def attention_maps(model, x: torch.Tensor) -> dict[str, Any]:
     return {"weights": weights, "geometry": backbone.attention_geometry()}
 
 
+def matrices_figure(maps: dict[str, Any], sample: int = 0):
+    """One heatmap per scale of one sample's weights ``[N patches, L_k local positions]``: the
+    patches (queries) down the y axis, the local positions (keys) along x, each panel titled by
+    its kernel size (``analysis.plots.attention_figure`` draws them)."""
+    from workbench.analysis.plots import attention_figure
+    kernels = maps["geometry"]["kernel_sizes"]
+    named = {f"kernel {k}": w for k, w in zip(kernels, maps["weights"])}
+    return attention_figure(named, sample, xlabel="local position (key)", ylabel="global patch (query)")
+
+
 def column_means(weights: np.ndarray) -> np.ndarray:
     """Mean attention each local position receives over the query patches: ``[N, L] -> [L]``."""
     return weights.mean(axis=0)

@@ -33,6 +33,11 @@ class StaticFigure(Figure):
 
 DOMAIN_MARKERS = {SOURCE: "o", TARGET: "x"}
 PLOTLY_MARKERS = {SOURCE: "circle", TARGET: "x"}
+#: Width (px) that an interactive figure may take: JupyterLab's output area is ~1220 px wide on a
+#: 1280 px screen with the side panel closed; a little less leaves room for the scroll bar.
+OUTPUT_WIDTH = 1100
+MAPS_PER_ROW = 3
+MAP_HEIGHT = 360
 
 
 def class_colors(num_classes: int) -> list:
@@ -224,20 +229,28 @@ def embedding_panel_plotly(maps: dict[str, tuple[np.ndarray, FeatureSet]], proje
     from plotly.subplots import make_subplots
 
     titles = [f"{t}<br>{(subtitles or {})[t]}" if (subtitles or {}).get(t) else t for t in maps]
-    fig = make_subplots(rows=1, cols=len(maps), subplot_titles=titles)
+    cols = min(len(maps), MAPS_PER_ROW)
+    rows = -(-len(maps) // cols)
+    fig = make_subplots(rows=rows, cols=cols, subplot_titles=titles, horizontal_spacing=0.05,
+                        vertical_spacing=0.12 / rows)
     axis = AXIS_NAMES.get(projection, projection)
-    for col, (embedding, feature_set) in enumerate(maps.values(), start=1):
-        for trace in embedding_traces(embedding, feature_set, class_names, show_legend=col == 1):
-            fig.add_trace(trace, row=1, col=col)
-        fig.update_xaxes(title_text=f"{axis} 1", showticklabels=False, row=1, col=col)
-        fig.update_yaxes(title_text=f"{axis} 2", showticklabels=False, row=1, col=col)
-    fig.update_layout(height=420, width=max(500, 380 * len(maps) + 200), legend_title_text="class, domain")
+    for i, (embedding, feature_set) in enumerate(maps.values()):
+        row, col = divmod(i, cols)
+        for trace in embedding_traces(embedding, feature_set, class_names, show_legend=i == 0):
+            fig.add_trace(trace, row=row + 1, col=col + 1)
+        fig.update_xaxes(title_text=f"{axis} 1", showticklabels=False, row=row + 1, col=col + 1)
+        fig.update_yaxes(title_text=f"{axis} 2", showticklabels=False, row=row + 1, col=col + 1)
+    # the whole figure fits the notebook's output area: maps wrap to rows, the legend goes below
+    fig.update_layout(width=OUTPUT_WIDTH, height=MAP_HEIGHT * rows + 160, legend_title_text="class, domain",
+                      legend=dict(orientation="h", yanchor="top", y=-0.04, x=0), margin=dict(l=40, r=20, t=60))
     return fig
 
 
 def heatmap_plotly(matrix: np.ndarray, row_labels: Sequence | None = None, col_labels: Sequence | None = None,
-                   title: str = "", xlabel: str = "column", ylabel: str = "row", colorscale: str = "Viridis"):
-    """An interactive heatmap; hover shows the row label, column label and value."""
+                   title: str = "", xlabel: str = "column", ylabel: str = "row", colorscale: str = "Viridis",
+                   value_name: str = "value"):
+    """An interactive heatmap, row 0 at the top as in matplotlib's ``imshow``; hover shows the
+    row label, column label and value; the colour bar is titled ``value_name``."""
     import plotly.graph_objects as go
 
     matrix = np.asarray(matrix, dtype=float)
@@ -245,8 +258,9 @@ def heatmap_plotly(matrix: np.ndarray, row_labels: Sequence | None = None, col_l
         raise ValueError(f"heatmap needs a 2-D matrix, got shape {matrix.shape}")
     rows = [str(v) for v in (row_labels if row_labels is not None else range(matrix.shape[0]))]
     cols = [str(v) for v in (col_labels if col_labels is not None else range(matrix.shape[1]))]
-    hover = f"{ylabel}: %{{y}}<br>{xlabel}: %{{x}}<br>value: %{{z:.4g}}<extra></extra>"
-    fig = go.Figure(go.Heatmap(z=matrix, x=cols, y=rows, colorscale=colorscale, hovertemplate=hover))
+    hover = f"{ylabel}: %{{y}}<br>{xlabel}: %{{x}}<br>{value_name}: %{{z:.4g}}<extra></extra>"
+    fig = go.Figure(go.Heatmap(z=matrix, x=cols, y=rows, colorscale=colorscale, hovertemplate=hover,
+                               colorbar=dict(title=dict(text=value_name))))
     fig.update_layout(title=title, xaxis_title=xlabel, yaxis_title=ylabel, yaxis_autorange="reversed")
     return fig
 

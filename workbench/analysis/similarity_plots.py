@@ -11,13 +11,13 @@ __all__ = ["plotly_heatmap", "matplotlib_heatmap", "neighbour_widget", "plot_tra
 
 def plotly_heatmap(matrix, title: str = "DTW distance between DBA prototypes (smaller = more similar)"):
     """Interactive heatmap, datasets in hierarchical-clustering order; hover shows pair and distance."""
-    import plotly.graph_objects as go
+    from workbench.analysis.plots import heatmap_plotly
 
     order = cluster_order(matrix)
     m = matrix.loc[order, order]
-    fig = go.Figure(go.Heatmap(z=m.values, x=order, y=order, colorscale="Viridis_r",
-                               hovertemplate="%{y} ↔ %{x}<br>distance %{z:.3f}<extra></extra>"))
-    fig.update_layout(title=title, width=750, height=700, xaxis_tickangle=-60)
+    fig = heatmap_plotly(m.values, order, order, title=title, xlabel="dataset", ylabel="dataset",
+                         colorscale="Viridis_r", value_name="DTW distance")  # rows top-down, as the static one
+    fig.update_layout(width=750, height=700, xaxis_tickangle=-60)
     return fig
 
 
