@@ -43,7 +43,8 @@ import json, pathlib, torch
 from workbench.data.datasets import load_pair
 from workbench.data.domain import Scenario
 from workbench.train import RunConfig, fit, load_algorithm
-from workbench.analysis.attention import attention_explorer, attention_maps, attention_summary, pick_sample, plot_attention
+from workbench.analysis.attention import (attention_explorer, attention_maps, attention_summary, pick_sample,
+                                          plot_attention, sample_title, summary_frame)
 torch.set_num_threads(threads)
 pair = load_pair(Scenario(dataset, source, target), root)
 config = RunConfig(method="LogoRA", dataset=dataset, source=source, target=target, hparams=hparams, seed=seed,
@@ -61,12 +62,13 @@ out = pathlib.Path(output_dir); out.mkdir(parents=True, exist_ok=True)
 (out / "fig7.json").write_text(json.dumps({"summary": summary, "geometry": maps["geometry"], "index": index,
                                            "metrics": run.metrics, "mean_weight_per_position":
                                            [w[0].mean(0).tolist() for w in maps["weights"]]}))
-summary
+summary_frame(summary)
 
 # %%
 fig = plot_attention(split.x[index], [w[0] for w in maps["weights"]], maps["geometry"], top_fraction=top_fraction,
-                     title=f"{dataset} {domain} test sample {index} (class {class_index})")
+                     title=f"{dataset} " + sample_title(split, f"{domain} test", class_index, sample))
 fig.savefig(out / "fig7.png", dpi=80)
 
 # %%
-attention_explorer(model, {"source": pair.source.test, "target": pair.target.test}, top_fraction)
+attention_explorer(model, {"source": pair.source.test, "target": pair.target.test}, top_fraction,
+                   start=(domain, class_index, sample))   # opens on the static figure's sample

@@ -114,11 +114,28 @@ def pick_sample(domain, class_index: int, sample: int) -> int:
     return int(indices[sample % len(indices)])
 
 
-def attention_explorer(model, domains: dict, top_fraction: float = 0.1):
+def sample_title(domain, name: str, class_index: int, sample: int) -> str:
+    """``"target: class 2, sample 3 of 14 (index 38 in the split)"``: the numbers the controls
+    set first, then where that series sits in its split."""
+    count = int((domain.y == class_index).sum())
+    index = pick_sample(domain, class_index, sample)
+    return f"{name}: class {class_index}, sample {sample % count} of {count} (index {index} in the split)"
+
+
+def summary_frame(summary: list[dict[str, Any]]):
+    """``attention_summary`` as a table, one row per scale (the spans as short text)."""
+    import pandas as pd
+    frame = pd.DataFrame(summary).set_index("scale")
+    frame["top_spans_sample0"] = [", ".join(f"{a}-{b}" for a, b in spans) for spans in frame["top_spans_sample0"]]
+    return frame
+
+
+def attention_explorer(model, domains: dict, top_fraction: float = 0.1, start: tuple[str, int, int] | None = None):
     """An ipywidgets control (domain, class, sample, scale) redrawing ``plot_attention``.
 
-    ``domains``: name -> ``Domain`` (e.g. source and target test splits). Extra to the static
-    figure: papermill keeps no widget state.
+    ``domains``: name -> ``Domain`` (e.g. source and target test splits). ``start``: the
+    ``(domain, class, sample)`` shown first (default: the first domain, class 0, sample 0), so
+    the explorer opens on the static figure's sample. Papermill keeps no widget state.
     """
     import ipywidgets as widgets
     import matplotlib.pyplot as plt
@@ -126,28 +143,45 @@ def attention_explorer(model, domains: dict, top_fraction: float = 0.1):
 
     first = next(iter(domains.values()))
     scale_names = [str(k) for k in getattr(model, "featurizer", model).attention_geometry()["kernel_sizes"]]
-    domain_box = widgets.Dropdown(options=list(domains), description="domain")
-    class_box = widgets.Dropdown(options=list(range(first.num_classes)), description="class")
-    sample_box = widgets.IntSlider(0, 0, 50, description="sample")
+    name0, class0, sample0 = start or (next(iter(domains)), 0, 0)
+    domain_box = widgets.Dropdown(options=list(domains), value=name0, description="domain")
+    class_box = widgets.Dropdown(options=list(range(first.num_classes)), value=class0, description="class")
+    sample_box = widgets.IntSlider(sample0, 0, 50, description="sample")
     scale_box = widgets.SelectMultiple(options=[(name, i) for i, name in enumerate(scale_names)],
                                        value=tuple(range(len(scale_names))), description="scales")
     output = widgets.Output()
 
-    def redraw(*_):
+    def figure():
         domain = domains[domain_box.value]
         index = pick_sample(domain, class_box.value, sample_box.value)
         maps = attention_maps(model, torch.from_numpy(domain.x[index:index + 1]))
+        return plot_attention(domain.x[index], [w[0] for w in maps["weights"]], maps["geometry"],
+                              list(scale_box.value) or None, top_fraction,
+                              sample_title(domain, domain_box.value, class_box.value, sample_box.value))
+
+    def redraw(*_):
         with output:
             output.clear_output(wait=True)
-            fig = plot_attention(domain.x[index], [w[0] for w in maps["weights"]], maps["geometry"],
-                                 list(scale_box.value) or None, top_fraction,
-                                 f"{domain_box.value}: sample {index}, class {class_box.value}")
+            fig = figure()
             display(fig)
             plt.close(fig)
 
     for box in (domain_box, class_box, sample_box, scale_box):
         box.observe(redraw, names="value")
-    # No drawing at construction: output-widget messages sent while a notebook runs headless
-    # (papermill, nbval) intermittently hung execution; the static figure is drawn separately.
-    output.append_stdout("Move a control to draw the attention of the chosen sample.\n")
+    # The first figure is set as the output's state, not sent as output messages: those, sent
+    # while a notebook runs headless (papermill, nbval), intermittently hung execution.
+    output.outputs = (_png_output(figure()),)
     return widgets.VBox([widgets.HBox([domain_box, class_box]), widgets.HBox([sample_box, scale_box]), output])
+
+
+def _png_output(fig) -> dict[str, Any]:
+    """A figure as a notebook display-data output (then closed)."""
+    import base64
+    import io
+
+    import matplotlib.pyplot as plt
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=80)
+    plt.close(fig)
+    return {"output_type": "display_data", "metadata": {},
+            "data": {"image/png": base64.b64encode(buffer.getvalue()).decode(), "text/plain": "<Figure>"}}

@@ -1,0 +1,42 @@
+"""Issue 16 item 5 (fig7): the explorer opens on the static figure's sample and draws it, its
+title numbers match the controls, and the attention summary is a table, not a raw list."""
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from workbench.algorithms import ALGORITHMS
+from workbench.analysis.attention import (attention_explorer, attention_maps, attention_summary, pick_sample,
+                                          sample_title, summary_frame)
+from workbench.data.domain import Domain
+
+SMALL = {"backbone_options": {"d_model": 16, "layers": 1, "heads": 2, "patch_len": 16}}
+
+
+def domain(seed: int) -> Domain:
+    rng = np.random.default_rng(seed)
+    return Domain(rng.normal(size=(40, 3, 64)).astype(np.float32), np.arange(40, dtype=np.int64) % 4,
+                  {"num_classes": 4, "dataset": "toy", "domain": str(seed), "split": "test"})
+
+
+def test_issue16_explorer_opens_on_the_given_sample_with_a_figure():
+    model = ALGORITHMS.create("LogoRA", 3, 4, 64, SMALL)
+    source, target = domain(0), domain(1)
+    box = attention_explorer(model, {"source": source, "target": target}, start=("target", 2, 3))
+    (domain_box, class_box), (sample_box, _), output = box.children[0].children, box.children[1].children, \
+        box.children[2]
+    assert (domain_box.value, class_box.value, sample_box.value) == ("target", 2, 3)
+    assert len(output.outputs) == 1 and "image/png" in output.outputs[0]["data"]   # not empty
+
+
+def test_issue16_sample_title_names_the_controls_numbers_first():
+    target = domain(1)
+    index = pick_sample(target, 2, 3)
+    title = sample_title(target, "target", 2, 3)
+    assert title == f"target: class 2, sample 3 of 10 (index {index} in the split)" and index == 14
+
+
+def test_issue16_attention_summary_is_a_table_per_scale():
+    model = ALGORITHMS.create("LogoRA", 3, 4, 64, SMALL)
+    frame = summary_frame(attention_summary(attention_maps(model, torch.randn(1, 3, 64))))
+    assert list(frame.index) == ["4", "8", "16"] and frame["top_spans_sample0"].map(type).eq(str).all()
