@@ -22,7 +22,7 @@
 # A-distance, MMD², per-class centroid distance between domains and the target confusion matrix.
 #
 # - **Default run** (offline, synthetic benchmark 0→9, raw inputs + ERM + DANN, 100 steps,
-#   100 test samples per domain): about 25 s on 2 idle CPU cores (over a minute when the machine is shared).
+#   up to 100 test samples per domain, all of a smaller split): about 25 s on 2 idle CPU cores (over a minute when the machine is shared).
 # - **Paper run** (`-f params/fig8_tsne_paper.yaml`: real HHAR 8→3, raw + source-only + RAINCOAT +
 #   CLUDA + LogoRA without alignment + LogoRA, all target-test samples): minutes per method
 #   on CPU, needs the HHAR importer and the methods registered.

@@ -40,3 +40,26 @@ def test_issue16_attention_summary_is_a_table_per_scale():
     model = ALGORITHMS.create("LogoRA", 3, 4, 64, SMALL)
     frame = summary_frame(attention_summary(attention_maps(model, torch.randn(1, 3, 64))))
     assert list(frame.index) == ["4", "8", "16"] and frame["top_spans_sample0"].map(type).eq(str).all()
+
+
+def test_issue16_transfer_bars_keep_their_legend_aside_and_say_when_scratch_wins():
+    import pandas as pd
+    from workbench.analysis.similarity_plots import plot_transfer, scratch_wins
+    results = pd.DataFrame({"target": ["A"] * 4 + ["B"] * 4,
+                            "source_kind": ["most similar", "median", "least similar", "scratch"] * 2,
+                            "test_acc": [0.6, 0.5, 0.4, 0.7, 0.9, 0.8, 0.7, 0.6]})
+    assert scratch_wins(results) == ["A"]
+    fig = plot_transfer(results)
+    ax = fig.axes[0]
+    fig.canvas.draw()
+    assert ax.get_legend().get_window_extent().x0 >= ax.get_window_extent().x1 - 1
+    assert "scratch beats every transfer on A" in ax.get_title()
+
+
+def test_issue16_confusion_numbers_are_readable():
+    from workbench.analysis import plots
+    fig = plots.heatmap(np.eye(6), title="confusion")
+    ax = fig.axes[0]
+    assert len(ax.texts) == 36 and min(t.get_fontsize() for t in ax.texts) >= 9
+    width, height = fig.get_size_inches()
+    assert width / 6 >= 0.75 and height / 6 >= 0.6          # each cell holds its "0.00"

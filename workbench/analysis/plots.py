@@ -37,6 +37,8 @@ PLOTLY_MARKERS = {SOURCE: "circle", TARGET: "x"}
 #: 1280 px screen with the side panel closed; a little less leaves room for the scroll bar.
 OUTPUT_WIDTH = 1100
 MAPS_PER_ROW = 3
+#: Font size (points) of the numbers written in a heatmap's cells (readable at 80-100 dpi).
+ANNOTATION_POINTS = 9
 MAP_HEIGHT = 360
 
 
@@ -126,8 +128,8 @@ def heatmap(matrix: np.ndarray, row_labels: Sequence | None = None, col_labels: 
     matrix = np.asarray(matrix, dtype=float)
     if matrix.ndim != 2:
         raise ValueError(f"heatmap needs a 2-D matrix, got shape {matrix.shape}")
-    if ax is None:
-        size = (2.0 + 0.5 * matrix.shape[1], 1.5 + 0.45 * matrix.shape[0])
+    if ax is None:  # cells large enough for their numbers to be read at the notebook's size
+        size = (2.0 + 0.8 * matrix.shape[1], 1.5 + 0.65 * matrix.shape[0])
         ax = StaticFigure(figsize=size, layout="constrained").add_subplot()
     fig = ax.figure
     image = ax.imshow(matrix, cmap=cmap, aspect="auto")
@@ -141,7 +143,7 @@ def heatmap(matrix: np.ndarray, row_labels: Sequence | None = None, col_labels: 
     if annotate if annotate is not None else matrix.size <= 100:
         middle = np.nanmean(matrix)
         for (i, j), value in np.ndenumerate(matrix):
-            ax.text(j, i, format(value, value_format), ha="center", va="center", fontsize="x-small",
+            ax.text(j, i, format(value, value_format), ha="center", va="center", fontsize=ANNOTATION_POINTS,
                     color="white" if value < middle else "black")
     ax.set(title=title, xlabel=xlabel, ylabel=ylabel)
     return fig

@@ -5,7 +5,7 @@ import numpy as np
 
 from workbench.analysis.similarity import cluster_order, neighbours
 
-__all__ = ["plotly_heatmap", "matplotlib_heatmap", "neighbour_widget", "plot_transfer",
+__all__ = ["plotly_heatmap", "matplotlib_heatmap", "neighbour_widget", "plot_transfer", "scratch_wins",
            "plot_task_similarity"]
 
 
@@ -64,7 +64,7 @@ def plot_transfer(results):
 
     kinds = ["most similar", "median", "least similar", "scratch"]
     targets = list(dict.fromkeys(results.target))
-    fig, ax = plt.subplots(figsize=(1.6 * len(targets) + 3, 3.5))
+    fig, ax = plt.subplots(figsize=(1.6 * len(targets) + 4.5, 3.5), layout="constrained")
     width = 0.8 / len(kinds)
     for k, kind in enumerate(kinds):
         acc = [results[(results.target == t) & (results.source_kind == kind)].test_acc.mean() for t in targets]
@@ -72,8 +72,22 @@ def plot_transfer(results):
     ax.set_xticks(np.arange(len(targets)) + 0.4 - width / 2, targets, rotation=20)
     ax.set_ylabel("target test accuracy")
     ax.set_ylim(0, 1)
-    ax.legend(title="source", fontsize=8)
+    ax.legend(title="source", fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
+    if beaten := scratch_wins(results):
+        ax.set_title(f"training from scratch beats every transfer on {', '.join(beaten)}", fontsize=9)
     return fig
+
+
+def scratch_wins(results) -> list[str]:
+    """The targets where training from scratch is at least as accurate as every transfer (say so:
+    with short pre-training and fine-tuning this is the usual outcome, not a finding)."""
+    wins = []
+    for target, rows in results.groupby("target", sort=False):
+        scratch = rows[rows.source_kind == "scratch"].test_acc.mean()
+        transfers = rows[rows.source_kind != "scratch"].groupby("source_kind").test_acc.mean()
+        if len(transfers) and scratch >= transfers.max():
+            wins.append(str(target))
+    return wins
 
 
 def plot_task_similarity(left, right, titles=("Self-supervised pre-training (TS2Vec, joint)", "MTCS")):
