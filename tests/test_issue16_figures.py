@@ -63,3 +63,14 @@ def test_issue16_confusion_numbers_are_readable():
     assert len(ax.texts) == 36 and min(t.get_fontsize() for t in ax.texts) >= 9
     width, height = fig.get_size_inches()
     assert width / 6 >= 0.75 and height / 6 >= 0.6          # each cell holds its "0.00"
+
+
+def test_issue16_explorer_labels_say_how_runs_of_one_method_differ():
+    from workbench.analysis.widgets import run_labels
+    base = {"scenario_list": "synthetic", "split_protocol": "cluda", "normalization": "source_train", "threads": 1}
+    rows = [{**base, "method": "ERM", "steps": 60, "seed": 0, "run_id": "aaaaaa11"},
+            {**base, "method": "ERM", "steps": 6, "seed": 0, "run_id": "bbbbbb22"},
+            {**base, "method": "DANN", "steps": 60, "seed": 0, "run_id": "cccccc33"},
+            {**base, "method": "CDAN", "steps": 60, "seed": 0, "run_id": "dddddd44"},
+            {**base, "method": "CDAN", "steps": 60, "seed": 0, "run_id": "eeeeee55"}]
+    assert run_labels(rows) == ["ERM (60 steps)", "ERM (6 steps)", "DANN", "CDAN (dddddd)", "CDAN (eeeeee)"]

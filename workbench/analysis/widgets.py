@@ -16,6 +16,28 @@ def _pair_label(row: dict[str, Any]) -> str:
     return f"{row['source']}→{row['target']}"
 
 
+#: What may tell runs of one method on one pair apart (runs of several notebooks share a store).
+_DISTINGUISHING = ("steps", "seed", "scenario_list", "preset", "split_protocol", "normalization", "threads")
+
+
+def run_labels(rows: list[dict[str, Any]]) -> list[str]:
+    """A label per run: its method where that is unique; else the method and the fields in which
+    its runs differ (``"ERM (60 steps, seed 1)"``), the run id's start only if nothing else does."""
+    labels = []
+    for row in rows:
+        same = [r for r in rows if r["method"] == row["method"]]
+        if len(same) == 1:
+            labels.append(row["method"])
+            continue
+        fields = [k for k in _DISTINGUISHING if len({str(r.get(k)) for r in same}) > 1]
+        parts = [f"{row[k]} steps" if k == "steps" else f"seed {row[k]}" if k == "seed" else str(row.get(k))
+                 for k in fields]
+        twins = [r for r in same if all(str(r.get(k)) == str(row.get(k)) for k in fields)]
+        parts += [row["run_id"][:6]] if len(twins) > 1 else []
+        labels.append(f"{row['method']} ({', '.join(parts)})")
+    return labels
+
+
 class MapExplorer:
     """Browse the runs of a ``ResultsStore`` as embedding maps.
 
@@ -60,10 +82,9 @@ class MapExplorer:
         self._on_pair()
 
     def _on_pair(self, *_: Any) -> None:
-        rows = self._rows_for(self.dataset.value, self.pair.value)
-        methods = [r["method"] for r in rows]
-        options = [(r["method"] if methods.count(r["method"]) == 1 else f"{r['method']} ({r['run_id'][:6]})",
-                    r["run_id"]) for r in rows]
+        rows = sorted(self._rows_for(self.dataset.value, self.pair.value),
+                      key=lambda r: (r["method"], r["steps"], r["seed"]))
+        options = list(zip(run_labels(rows), (r["run_id"] for r in rows)))
         self.methods.options = options
         self.methods.value = tuple(run_id for _, run_id in options)
 
@@ -103,11 +124,18 @@ class MapExplorer:
     def refresh(self) -> None:
         from IPython.display import clear_output, display
 
-        with self.output:
-            clear_output(wait=True)
-            maps = self.current = self.maps()
-            display(self.figure(maps))
-            display(maps.numbers.round(3))
+        self.button.disabled, self.button.description = True, "drawing…"
+        try:
+            with self.output:
+                clear_output(wait=True)   # the old figure goes at once; the status says what is happening
+                print(f"drawing {len(self.methods.value)} runs as {self.projection.value} maps "
+                      "(the first UMAP or t-SNE takes a while; later draws are cached) …")
+                maps = self.current = self.maps()
+                clear_output(wait=True)
+                display(self.figure(maps))
+                display(maps.numbers.round(3))
+        finally:
+            self.button.disabled, self.button.description = False, "draw maps"
 
     def _ipython_display_(self) -> None:
         from IPython.display import display
