@@ -20,7 +20,7 @@
 #
 # **Default run** (synthetic 0→1, tiny model, 30 steps): about 15 s on 2 CPU cores. **Paper scale** (`params/fig7_attention_paper.yaml`: HHAR, full model, 2000 steps): one run, about an hour on CPU.
 #
-# A static figure is always drawn; the widget below it (domain, class, sample, scales) is extra.
+# A static figure is always drawn; the widget below it (domain, class, sample, scales) is extra. Widgets need a live kernel: in a saved copy they read "Error displaying widget: model not found"; run the notebook (or this cell) again to bring them back.
 
 # %% tags=["parameters"]
 dataset = "synthetic"

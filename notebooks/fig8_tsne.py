@@ -118,6 +118,8 @@ plots.embedding_panel_plotly(maps.maps(), projection, subtitles=maps.subtitles()
 
 # %% [markdown]
 # ## Explorer: any run in the store (widgets; papermill keeps the static figures above)
+#
+# Widgets need a live kernel: in a saved copy they read "Error displaying widget: model not found"; run the notebook (or this cell) again to bring them back.
 
 # %%
 if show_widgets:

@@ -63,6 +63,9 @@ table = neighbours(matrix, default_dataset)
 table.to_csv(Path(output_dir) / "neighbours.csv", index=False)
 table.head(10)
 
+# %% [markdown]
+# Nearest datasets of any dataset (widget). Widgets need a live kernel: in a saved copy they read "Error displaying widget: model not found"; run the notebook (or this cell) again to bring them back.
+
 # %%
 plots.neighbour_widget(matrix, default_dataset)
 
