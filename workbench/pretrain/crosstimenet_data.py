@@ -22,7 +22,7 @@ import numpy as np
 from workbench.data.datasets import DATASETS, channel_stats, get_dataset, resolve_root
 from workbench.data.domain import DataError, Domain, Splits
 from workbench.experiment import Experiment
-from workbench.pretrain.ucr_runs import dataset_names
+from workbench.pretrain.ucr_runs import dataset_names, pick
 
 __all__ = ["NORMALIZATION", "DomainData", "POOLED_DATASETS", "load_domains", "pooled_splits",
            "ucr_splits", "digest", "pick_domains", "domain_batches", "DomainExperiment", "synthetic_splits", "VAL_FRACTION",
@@ -88,12 +88,7 @@ def load_domains(names: list[str] | str, root=None) -> DomainData:
 
 def pick_domains(data: DomainData, names: list[str]) -> DomainData:
     """The named domains of ``data`` in ``names``' order, or an error naming what is missing."""
-    missing = [name for name in names if name not in data]
-    if missing:
-        raise DataError(f"domain(s) {', '.join(missing)} not in the data passed (it holds "
-                        f"{', '.join(data) or 'nothing'}); load them with "
-                        "workbench.pretrain.crosstimenet_data.load_domains or pass data=None")
-    return {name: data[name] for name in names}
+    return pick(data, names, "domain(s)", "workbench.pretrain.crosstimenet_data.load_domains")
 
 
 def digest(data: DomainData) -> str:

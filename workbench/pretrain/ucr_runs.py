@@ -62,13 +62,15 @@ def load_named(names: list[str], root, normalization: str) -> UCRData:
     return {name: _load(name, root, znorm, _stamp(name, root)) for name in names}
 
 
-def pick(data: UCRData, names: list[str]) -> UCRData:
-    """The named datasets of ``data``, in ``names``' order."""
+def pick(data: dict, names: list[str], what: str = "UCR dataset(s)",
+         loader: str = "workbench.papers.mtcs.load_datasets") -> dict:
+    """The named entries of ``data`` (UCR datasets, or any named domains), in ``names``' order;
+    an error names the missing ones and ``loader``, which loads them."""
     missing = [name for name in names if name not in data]
     if missing:
-        raise DataError(f"UCR dataset(s) {', '.join(missing)} not in the data passed "
+        raise DataError(f"{what} {', '.join(missing)} not in the data passed "
                         f"(it holds {', '.join(data) or 'nothing'}); load them with "
-                        "workbench.papers.mtcs.load_datasets or pass data=None to load from root")
+                        f"{loader} or pass data=None to load from root")
     return {name: data[name] for name in names}
 
 
