@@ -32,8 +32,14 @@ def sweep_command(store: Path) -> list[str]:
 
 
 def start(store: Path) -> subprocess.Popen:
+    # its own process group, as a terminal's job is, with Ctrl-C's default disposition (a test run
+    # started in the background by a shell inherits SIGINT ignored, which a terminal's job does not)
     return subprocess.Popen(sweep_command(store), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            start_new_session=True)   # its own process group, as a terminal's job is
+                            start_new_session=True, preexec_fn=_default_sigint)
+
+
+def _default_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def _stat(pid: int) -> tuple[str, int] | None:
