@@ -27,7 +27,7 @@ from typing import Any
 
 import torch
 
-from workbench.io import atomic_write_bytes
+from workbench.io import atomic_write_bytes, file_hash
 
 #: Old selection name -> the rule whose numbers the row holds.
 RULE_OF = {"last": "last", "oracle": "oracle", "source_val": "source_val_first"}
@@ -111,8 +111,7 @@ def _migrate_schema2(store) -> None:
                 os.link(old, new)
             except OSError:
                 shutil.copy2(old, new)
-        with open(new, "rb") as handle:
-            digests[rid] = hashlib.file_digest(handle, "sha256").hexdigest()
+        digests[rid] = file_hash(new)
     with store._connect() as db:
         columns = {r[1] for r in db.execute("PRAGMA table_info(runs)")}
         if "checkpoint_sha256" not in columns:
