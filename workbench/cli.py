@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from typing import Any
 
@@ -48,7 +49,8 @@ def run_config(args: argparse.Namespace):
     config = plan([args.method], [scenario], [args.seed], preset=args.preset, steps=args.steps, root=args.root,
                   hparams={args.method: hparams_argument(args.hparams)})[0]
     overrides = {name: getattr(args, name) for name in ("batch_size", "eval_every", "selection",
-                                                         "split_protocol", "normalization", "threads")}
+                                                         "split_protocol", "normalization", "threads",
+                                                         "precision")}
     return replace(config, **{k: v for k, v in overrides.items() if v is not None})
 
 
@@ -92,9 +94,10 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     pairs = args.pairs or None
     scenarios = resolve_pairs(args.dataset, args.list, pairs, args.max_pairs)
     configs = plan(args.methods, scenarios, args.seeds, preset=args.preset, steps=args.steps, root=args.root)
-    configs = [replace(c, threads=args.threads) for c in configs]
+    configs = [replace(c, threads=args.threads, precision=args.precision) for c in configs]
     store = open_store(args.store or None)
-    ids = sweep(configs, store=store, root=args.root, executor=args.executor, workers=args.workers,
+    workers = args.workers if args.workers is not None else default_workers(len(configs), args.threads, args.store)
+    ids = sweep(configs, store=store, root=args.root, executor=args.executor, workers=workers,
                 address=args.address, device=args.device, progress=not args.json)
     rows = runs_frame(configs, ids, store)
     payload = {"runs": len(ids), "store": args.store or None,
@@ -121,6 +124,16 @@ def cmd_bench(args: argparse.Namespace) -> int:
         write_json(rows, args.out)
     _emit({"rows": rows}, args.json, [format_table(rows)] + ([f"written to {args.out}"] if args.out else []))
     return 0
+
+
+def default_workers(runs: int, threads: int, store: str) -> int:
+    """``sweep --workers`` unset: one worker per ``threads`` of the cores this process may use
+    (one-thread workers fill the machine best), no more than there are runs; 1 (in this
+    process) without a store file, which pool workers need."""
+    if not store:
+        return 1
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    return max(1, min(runs, cores // threads))
 
 
 def whole_number(minimum: int):
@@ -177,7 +190,8 @@ def _registries() -> dict[str, Any]:
     from workbench.presets import PRESETS
     from workbench.selection import SELECTIONS
     from workbench.sweep import EXECUTORS
-    return {"methods": ALGORITHMS.names(), "datasets": sorted(DATASETS.names()), "lists": list(SCENARIO_LISTS),
+    from workbench.train import PRECISIONS
+    return {"precisions": list(PRECISIONS), "methods": ALGORITHMS.names(), "datasets": sorted(DATASETS.names()), "lists": list(SCENARIO_LISTS),
             "presets": PRESETS, "selections": sorted(SELECTIONS), "splits": list(SPLIT_PROTOCOLS),
             "normalizations": list(NORMALIZATIONS), "executors": list(EXECUTORS)}
 
@@ -199,6 +213,10 @@ def _common_arguments(parser, known: dict[str, Any]) -> None:
     parser.add_argument("--threads", type=positive_int, default=1,
                         help="torch CPU threads per run; part of the run id, since results differ with the "
                              "count (default: 1; with --workers, workers x threads <= cores is best)")
+    parser.add_argument("--precision", default="fp32", choices=list(known["precisions"]),
+                        help="the training step's arithmetic: fp32, or bf16 autocast (weights stay fp32; "
+                             "faster only on CPUs with bf16 matrix units, see workbench bench); part of the "
+                             "run id (default: fp32)")
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
 
 
@@ -250,7 +268,9 @@ def _sweep_command(commands) -> None:
     sw.add_argument("--executor", default="local", choices=known["executors"],
                     help="local: this process, or a pool of --workers processes; ray: a Ray cluster "
                          "(pip install -e \".[ray]\") (default: local)")
-    sw.add_argument("--workers", type=positive_int, default=1, help="local worker processes (default: 1)")
+    sw.add_argument("--workers", type=positive_int, default=None,
+                    help="local worker processes (default: the usable cores divided by --threads, at most one "
+                         "per run; 1 without a store file)")
     sw.add_argument("--address", default=None, help="Ray cluster address, e.g. auto (executor ray)")
     sw.set_defaults(func=cmd_sweep)
 

@@ -16,6 +16,12 @@ experiment kind (``workbench.experiment``), and returns a ``Run``.
   records it as failed, not finished, so a later sweep tries it again.
 - A run trains on ``RunConfig.threads`` torch CPU threads (part of its id: CPU kernels add
   up in a different order on another thread count, so the numbers differ).
+- ``RunConfig.precision`` is the training step's arithmetic (``PRECISIONS``): ``fp32``, or
+  ``bf16`` (the update's forward under bfloat16 autocast; weights, gradients and optimiser
+  state stay fp32, evaluation runs in fp32). It enters the id only when it is not ``fp32``,
+  so runs made before the setting existed keep their ids. The default stays ``fp32``: bf16
+  is faster only where the CPU has bf16 matrix units (``workbench bench`` prints both peaks).
+- The optimiser is built before the step loop and outside the timed ``seconds``.
 """
 from __future__ import annotations
 
@@ -25,7 +31,7 @@ import json
 import math
 import time
 import warnings
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
@@ -40,7 +46,19 @@ from workbench.selection import SELECTIONS, get_rule, improves, label
 
 CODE_VERSION = "0.1.0"
 
-__all__ = ["RunConfig", "Run", "RunFailed", "fit", "run_id", "config_id", "load_algorithm", "SELECTIONS"]
+__all__ = ["RunConfig", "Run", "RunFailed", "fit", "run_id", "config_id", "load_algorithm", "SELECTIONS",
+           "PRECISIONS", "autocast"]
+
+#: precision name -> the autocast dtype of the training step's forward (``None``: plain fp32)
+PRECISIONS: dict[str, torch.dtype | None] = {"fp32": None, "bf16": torch.bfloat16}
+
+
+def autocast(precision: str, device="cpu"):
+    """The context a training step of ``precision`` runs its forward in (``PRECISIONS``)."""
+    if precision not in PRECISIONS:
+        raise ValueError(f"unknown precision {precision!r}; choose one of {', '.join(PRECISIONS)}")
+    dtype = PRECISIONS[precision]
+    return nullcontext() if dtype is None else torch.autocast(torch.device(device).type, dtype=dtype)
 
 
 @dataclass(frozen=True)
@@ -69,6 +87,7 @@ class RunConfig:
     kind: str = "uda"
     init_from: "RunConfig | None" = None
     threads: int = 1
+    precision: str = "fp32"
 
     @property
     def scenario(self) -> Scenario:
@@ -84,6 +103,8 @@ class RunConfig:
         if not isinstance(self.hparams, dict):
             raise ValueError(f"hparams must be a mapping of names to values (a JSON object), got {self.hparams!r}")
         get_rule(self.selection)
+        if self.precision not in PRECISIONS:
+            raise ValueError(f"precision must be one of {', '.join(PRECISIONS)}, got {self.precision!r}")
         experiment = get_experiment(self.kind)
         if self.selection not in experiment.selections:
             raise ValueError(f"experiment kind {self.kind!r} serves selections {list(experiment.selections)}, "
@@ -113,14 +134,17 @@ def with_threads(config: RunConfig, threads: int) -> RunConfig:
 def run_id(config: RunConfig, data_version: str, parent_id: str | None = None) -> str:
     """A stable hash of the resolved config (without ``selection``), data and code versions.
 
-    ``kind`` enters only when it is not ``"uda"`` (so a UDA run's id is what it was before
-    kinds existed); ``threads`` always enters.
+    ``kind`` enters only when it is not ``"uda"`` and ``precision`` only when it is not
+    ``"fp32"`` (so a run's id is what it was before those settings existed); ``threads``
+    always enters.
     """
     payload_config = asdict(config.resolved())
     payload_config.pop("selection")
     payload_config.pop("init_from")  # enters as the parent's id
     if payload_config["kind"] == "uda":
         payload_config.pop("kind")
+    if payload_config["precision"] == "fp32":
+        payload_config.pop("precision")
     payload = {"config": payload_config, "data_version": data_version, "code_version": CODE_VERSION}
     if parent_id is not None:
         payload["init_from"] = parent_id
@@ -241,6 +265,7 @@ def fit(config: RunConfig, root=None, store=None, device: str = "cpu", data=None
         generator = set_seed(config.seed)
         model = experiment.build(config, data, parent).to(device)
         model.train()
+        getattr(model, "optimizer", None)   # built now (after .to(device)), not in the first timed step
         start = time.perf_counter()
         try:
             history, chosen, states = _train(experiment, config, model, data, generator, device, progress)
@@ -302,7 +327,9 @@ def _train(experiment, config: RunConfig, model, data, generator, device, progre
     feed = experiment.batches(config, data, generator, device, model)
     for step in _progress(range(1, config.steps + 1), progress, f"{config.method} {config.source}->{config.target}"):
         model.progress = (step - 1) / config.steps
-        losses = model.update(*next(feed))
+        batch = next(feed)
+        with autocast(config.precision, device):
+            losses = model.update(*batch)
         if (bad := _finite(losses)) is not None:
             raise Diverged(f"diverged at step {step}: loss {bad!r} is {losses[bad]} (try a lower learning rate)",
                            history + [{"step": step, **losses}])
