@@ -1,6 +1,8 @@
-"""Benchmark LogoRA and the Table IV backbones: ``python benchmarks/bench.py [--batch-sizes 32 128] [--out F]``.
+"""Benchmarks that print numbers: ``python benchmarks/bench.py [--suite limits|cost|similarity] [...]``.
 
-The same as ``python -m workbench.cli bench``; see ``workbench/benchmark.py`` for what is measured.
+The same as ``workbench bench``: ``limits`` (each method's step against this machine's measured
+matmul peak, ``workbench/analysis/limits.py``), ``cost`` (Fig. 10, ``workbench/analysis/cost.py``),
+``similarity`` (the DTW/DBA matrix, ``workbench/analysis/similarity.py``).
 """
 from __future__ import annotations
 

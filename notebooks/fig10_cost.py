@@ -18,7 +18,7 @@
 #
 # Zhang et al., *LogoRA* (2024), Fig. 10 compares parameters and computation of LogoRA with other methods; the paper prints no numbers in its text, so this notebook shows only ours: parameters, ms per training step and per inference batch of LogoRA (full step, all losses) beside the Table IV backbones (source-only steps), **measured on the machine that runs it** (shared CPUs make it noisy).
 #
-# **Default run** (batch 32, d=32, 2 layers, 3 repeats, no memory isolation): about 20 s on 2 CPU cores. **Paper scale** (`params/fig10_cost_paper.yaml`: batches 32 and 128, 8 layers, 20 repeats, peak memory per config in a subprocess): a few minutes. `python -m workbench.cli bench` is the same from the shell.
+# **Default run** (batch 32, d=32, 2 layers, 3 repeats, no memory isolation): about 20 s on 2 CPU cores. **Paper scale** (`params/fig10_cost_paper.yaml`: batches 32 and 128, 8 layers, 20 repeats, peak memory per config in a subprocess): a few minutes. `python -m workbench.cli bench --suite cost` is the same from the shell.
 
 # %% tags=["parameters"]
 batch_sizes = [32]

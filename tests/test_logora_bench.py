@@ -26,9 +26,9 @@ def test_isolated_measure_reports_cpu_peak_memory():
 
 def test_bench_command_writes_json(tmp_path, capsys):
     out = tmp_path / "bench.json"
-    code = main(["bench", "--batch-sizes", "4", "--backbones", "patchtst", "--d-model", "16", "--layers", "1",
+    code = main(["bench", "--suite", "cost", "--batch-sizes", "4", "--backbones", "patchtst", "--d-model", "16", "--layers", "1",
                  "--repeats", "1", "--warmup", "0", "--no-isolate", "--cpu-only", "--out", str(out)])
     assert code == 0
     rows = json.loads(out.read_text())
-    assert [r["config"] for r in rows] == ["LogoRA (full)", "patchtst (source-only)"]
+    assert [r["config"] for r in rows["rows"]] == ["LogoRA (full)", "patchtst (source-only)"]
     assert "train_step_ms" in capsys.readouterr().out

@@ -71,3 +71,24 @@ def test_sweep_workers_default_to_one_thread_worker_per_core():
     assert default_workers(100, 1, "") == 1            # no store file: in this process
     args = build_parser().parse_args(["sweep", "--methods", "ERM", "--dataset", "synthetic"])
     assert args.workers is None and args.threads == 1 and args.precision == "fp32"
+
+
+def test_attention_dropout_is_its_own_rate_and_unset_keeps_the_old_numbers():
+    from torch import nn
+
+    from workbench.models import BACKBONES
+
+    def build(**options):
+        torch.manual_seed(0)
+        return BACKBONES.create("logora", input_channels=3, seq_len=64, d_model=16, heads=2, **options).train()
+    x = torch.randn(4, 3, 64)
+    default, explicit, fast = build(), build(attention_dropout=0.1), build(attention_dropout=0.0)
+    outputs = []
+    for model in (default, explicit):
+        torch.manual_seed(1)
+        outputs.append(model(x))
+    assert torch.equal(outputs[0], outputs[1])           # unset = the dropout rate, as before
+    attention = [m for m in fast.modules() if isinstance(m, nn.MultiheadAttention)]
+    assert len(attention) == 2 + 3 + 1 and all(m.dropout == 0.0 for m in attention)   # 2 layers, 3 scales, 1 mix
+    assert {m.p for m in fast.modules() if isinstance(m, nn.Dropout)} == {0.1}        # residual dropout kept
+    assert all(m.dropout == 0.1 for m in default.modules() if isinstance(m, nn.MultiheadAttention))

@@ -112,18 +112,64 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 
 def cmd_bench(args: argparse.Namespace) -> int:
     import torch
-
-    from workbench.analysis.cost import format_table, run_benchmark, write_json
     torch.set_num_threads(args.threads)
+    payload, lines = BENCH_SUITES[args.suite](args)
+    if args.out:
+        from workbench.io import atomic_write_text
+        atomic_write_text(args.out, json.dumps(payload, indent=1))
+        lines.append(f"written to {args.out}")
+    _emit(payload, args.json, lines)
+    return 0
+
+
+def _bench_limits(args: argparse.Namespace):
+    """Each method's step: FLOPs, ms, GFLOP/s and its fraction of the measured peak, per precision."""
+    from workbench.analysis.cost import format_table
+    from workbench.analysis.limits import COLUMNS, run_limits
+    payload = {"suite": "limits"}
+    for batch_size in args.batch_sizes:
+        result = run_limits(tuple(args.configs), tuple(args.precisions), batch_size=batch_size,
+                            repeats=args.repeats, warmup=args.warmup)
+        payload.setdefault("results", []).append(result)
+    lines = []
+    for result in payload["results"]:
+        peaks = ", ".join(f"{p} {v:.1f}" for p, v in result["peaks_gflops"].items())
+        lines += [f"machine: {result['cpu_capability']}, {result['threads']} thread(s), matmul peak GFLOP/s: "
+                  f"{peaks}; load {result['load_1min']:.2f}", format_table(result["rows"], COLUMNS), ""]
+    return payload, lines
+
+
+def _bench_cost(args: argparse.Namespace):
+    """Fig. 10: ms per training step / inference batch and peak memory of LogoRA and the backbones."""
+    import torch
+
+    from workbench.analysis.cost import format_table, run_benchmark
     devices = ["cpu"] + (["cuda"] if torch.cuda.is_available() and not args.cpu_only else [])
     options = {"d_model": args.d_model, "layers": args.layers}
     rows = run_benchmark(batch_sizes=tuple(args.batch_sizes), devices=devices, backbones=tuple(args.backbones),
                          isolate=not args.no_isolate, options=options, repeats=args.repeats,
                          warmup=args.warmup, cuda_graph=args.cuda_graph)
-    if args.out:
-        write_json(rows, args.out)
-    _emit({"rows": rows}, args.json, [format_table(rows)] + ([f"written to {args.out}"] if args.out else []))
-    return 0
+    return {"suite": "cost", "rows": rows}, [format_table(rows)]
+
+
+def _bench_similarity(args: argparse.Namespace):
+    """The DTW/DBA similarity matrix over the UCR datasets present: seconds and DTW cells per second."""
+    from workbench.analysis.similarity import similarity_benchmark
+    from workbench.data import resolve_root
+    from workbench.data.ucr import load_ucr, ucr_names
+    root = resolve_root(args.root)
+    names = args.datasets or ucr_names(root)
+    if not names:
+        raise FileNotFoundError(f"no UCR datasets under {root}; give --root or fetch some (workbench data fetch "
+                                "ucr:<Name>)")
+    train = {name: load_ucr(name, root, znorm=True, nan="pad")[0] for name in names}   # as Fawaz et al.
+    result = similarity_benchmark(train)
+    lines = [", ".join(f"{k} {v:.4g}" if isinstance(v, float) else f"{k} {v}" for k, v in result.items())]
+    return {"suite": "similarity", **result}, lines
+
+
+#: ``workbench bench --suite NAME`` -> (args -> (JSON payload, printed lines))
+BENCH_SUITES = {"limits": _bench_limits, "cost": _bench_cost, "similarity": _bench_similarity}
 
 
 def default_workers(runs: int, threads: int, store: str) -> int:
@@ -277,20 +323,33 @@ def _sweep_command(commands) -> None:
 
 def _bench_command(commands) -> None:
     from workbench.analysis.cost import BACKBONE_NAMES
-    bench = commands.add_parser("bench", help="ms per training step / inference batch and peak memory "
-                                              "of LogoRA and the other backbones")
-    bench.add_argument("--batch-sizes", type=positive_int, nargs="+", default=[32, 128])
-    bench.add_argument("--backbones", nargs="+", default=list(BACKBONE_NAMES))
-    bench.add_argument("--d-model", type=positive_int, default=64)
-    bench.add_argument("--layers", type=positive_int, default=2, help="Transformer layers (the paper uses 8)")
-    bench.add_argument("--repeats", type=positive_int, default=10)
-    bench.add_argument("--warmup", type=whole_number(0), default=3)
-    bench.add_argument("--threads", type=positive_int, default=1)
-    bench.add_argument("--cpu-only", action="store_true")
-    bench.add_argument("--cuda-graph", action="store_true", help="also time a CUDA-graph-captured step (untested)")
-    bench.add_argument("--no-isolate", action="store_true", help="no subprocess per config (no CPU peak memory)")
-    bench.add_argument("--out", default="runs/bench.json")
-    bench.add_argument("--json", action="store_true")
+    from workbench.analysis.limits import STEPS
+    from workbench.train import PRECISIONS
+    suites = "; ".join(f"{name}: {fn.__doc__.strip()}" for name, fn in BENCH_SUITES.items())
+    bench = commands.add_parser("bench", help="benchmarks that print numbers: distance to the machine's peak, "
+                                              "Fig. 10's cost, the similarity matrix",
+                                description=f"Suites. {suites}")
+    bench.add_argument("--suite", default="limits", choices=list(BENCH_SUITES), help="what to measure (default: limits)")
+    bench.add_argument("--batch-sizes", type=positive_int, nargs="+", default=[32],
+                       help="source (and target) samples per step (default: 32)")
+    bench.add_argument("--configs", nargs="+", default=list(STEPS), choices=list(STEPS),
+                       help="limits: the steps to measure (default: all)")
+    bench.add_argument("--precisions", nargs="+", default=list(PRECISIONS), choices=list(PRECISIONS),
+                       help="limits: the precisions (default: all)")
+    bench.add_argument("--backbones", nargs="+", default=list(BACKBONE_NAMES), help="cost: the backbones")
+    bench.add_argument("--d-model", type=positive_int, default=64, help="cost: model width (default: 64)")
+    bench.add_argument("--layers", type=positive_int, default=2, help="cost: Transformer layers (the paper uses 8)")
+    bench.add_argument("--datasets", nargs="*", default=None,
+                       help="similarity: UCR datasets (default: every one under --root)")
+    bench.add_argument("--root", default=None, help="similarity: data root (default: $WORKBENCH_DATA, else ./data)")
+    bench.add_argument("--repeats", type=positive_int, default=10, help="timed repeats (default: 10)")
+    bench.add_argument("--warmup", type=whole_number(0), default=3, help="untimed warm-up calls (default: 3)")
+    bench.add_argument("--threads", type=positive_int, default=1, help="torch CPU threads (default: 1)")
+    bench.add_argument("--cpu-only", action="store_true", help="cost: no CUDA rows")
+    bench.add_argument("--cuda-graph", action="store_true", help="cost: also time a CUDA-graph-captured step (untested)")
+    bench.add_argument("--no-isolate", action="store_true", help="cost: no subprocess per config (no CPU peak memory)")
+    bench.add_argument("--out", default="runs/bench.json", help="JSON file written (default: runs/bench.json)")
+    bench.add_argument("--json", action="store_true", help="print the result as JSON")
     bench.set_defaults(func=cmd_bench)
 
 

@@ -184,15 +184,15 @@ COLUMNS = ("config", "batch_size", "device", "params", "train_step_ms", "inferen
            "soft_dtw_share", "soft_dtw_alone_ms", "cuda_graph_fwd_bwd_ms")
 
 
-def format_table(rows: list[dict]) -> str:
-    """A plain-text table of the rows (missing values as '-')."""
+def format_table(rows: list[dict], columns=COLUMNS) -> str:
+    """A plain-text table of the rows' ``columns`` (missing values as '-')."""
     def cell(value) -> str:
         if value is None:
             return "-"
         if isinstance(value, float):
             return f"{value:.3f}" if abs(value) < 1 else f"{value:.1f}"
         return str(value)
-    cols = [c for c in COLUMNS if any(c in row for row in rows)]
+    cols = [c for c in columns if any(c in row for row in rows)]
     table = [cols] + [[cell(row.get(c)) for c in cols] for row in rows]
     widths = [max(len(line[i]) for line in table) for i in range(len(cols))]
     return "\n".join("  ".join(v.rjust(w) for v, w in zip(line, widths)) for line in table)

@@ -19,7 +19,9 @@ fused ones also provide ``attention``):
 Paper values vs. our defaults: the paper uses an 8-layer Transformer (Sec. IV-A); ``layers``
 defaults to 2 here so CPU tests stay fast, and the paper-scale parameter files set 8.
 The paper does not state ``d_model``, the number of heads, ``P`` or the number of local
-stages; our choices (64, 4, 16, 3) are options of every backbone. Fig. 7's kernel sizes
+stages; our choices (64, 4, 16, 3) are options of every backbone. ``attention_dropout``
+(default: ``dropout``, as before it existed) sets the attention weights' dropout apart from the
+residual and feed-forward dropout; 0 is the fast setting (issue 12). Fig. 7's kernel sizes
 (4, 8, 16) are the default scales. ``PatchTST`` here mean-pools its patch tokens (the
 original flattens them into a forecasting head); the single-scale kernel (8) is our choice.
 """
@@ -45,9 +47,11 @@ class LogoRANet(Backbone):
     def __init__(self, input_channels: int, seq_len: int, d_model: int = 64, patch_len: int = 16,
                  layers: int = 2, heads: int = 4, kernel_sizes: tuple[int, ...] = (4, 8, 16),
                  local_stages: int = 3, local: str = "multiscale", fusion: str = "cross_attention",
-                 dropout: float = 0.1):
+                 dropout: float = 0.1, attention_dropout: float | None = None):
         super().__init__()
-        self.global_encoder = GlobalEncoder(input_channels, seq_len, d_model, patch_len, layers, heads, dropout)
+        attention = dropout if attention_dropout is None else attention_dropout
+        self.global_encoder = GlobalEncoder(input_channels, seq_len, d_model, patch_len, layers, heads, dropout,
+                                            attention)
         if local == "multiscale":
             self.local_encoder = MultiScaleLocalEncoder(input_channels, seq_len, d_model, tuple(kernel_sizes),
                                                         local_stages)
@@ -55,7 +59,7 @@ class LogoRANet(Backbone):
             self.local_encoder = TCNLocal(input_channels, seq_len, d_model)
         else:
             raise ValueError(f"unknown local encoder {local!r}; choose 'multiscale' or 'tcn'")
-        self.fusion = LocalGlobalFusion(d_model, len(self.local_encoder.kernel_sizes), heads, fusion, dropout)
+        self.fusion = LocalGlobalFusion(d_model, len(self.local_encoder.kernel_sizes), heads, fusion, attention)
         self.out_dim = d_model
 
     def encode(self, x: Tensor) -> Encoding:
@@ -90,9 +94,10 @@ class PooledTransformer(Backbone):
     provides = frozenset({"patches"})
 
     def __init__(self, input_channels: int, seq_len: int, d_model: int = 64, patch_len: int = 16,
-                 layers: int = 2, heads: int = 4, dropout: float = 0.1):
+                 layers: int = 2, heads: int = 4, dropout: float = 0.1, attention_dropout: float | None = None):
         super().__init__()
-        self.global_encoder = GlobalEncoder(input_channels, seq_len, d_model, patch_len, layers, heads, dropout)
+        self.global_encoder = GlobalEncoder(input_channels, seq_len, d_model, patch_len, layers, heads, dropout,
+                                            attention_dropout)
         self.out_dim = d_model
 
     def encode(self, x: Tensor) -> Encoding:  # features [B, d], patches [B, N, d]

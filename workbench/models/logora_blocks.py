@@ -54,10 +54,12 @@ class GlobalEncoder(nn.Module):
     """Patching Transformer: ``x [B, C, T] -> (patch embeddings, global) each [B, N, d]``.
 
     ``patch_len=1`` gives one token per time step: the vanilla Transformer of Table IV.
+    ``attention_dropout``: dropout on the attention weights (``None``: ``dropout``, PyTorch's
+    one rate for both); 0 lets training use the fused attention kernel (issue 12).
     """
 
     def __init__(self, input_channels: int, seq_len: int, d_model: int = 64, patch_len: int = 16,
-                 layers: int = 2, heads: int = 4, dropout: float = 0.1):
+                 layers: int = 2, heads: int = 4, dropout: float = 0.1, attention_dropout: float | None = None):
         super().__init__()
         self.patch_len = patch_len
         self.stride = patch_stride(patch_len)
@@ -66,6 +68,7 @@ class GlobalEncoder(nn.Module):
         self.position = nn.Parameter(torch.randn(1, self.num_patches, d_model) * 0.02)
         layer = nn.TransformerEncoderLayer(d_model, heads, dim_feedforward=2 * d_model, dropout=dropout,
                                            batch_first=True, norm_first=True)
+        layer.self_attn.dropout = dropout if attention_dropout is None else attention_dropout   # read in forward
         self.transformer = nn.TransformerEncoder(layer, layers, enable_nested_tensor=False)
         self.norm = nn.LayerNorm(d_model)
         self.out_dim = d_model
@@ -141,7 +144,8 @@ class LocalGlobalFusion(nn.Module):
     summed over tokens; we divide the sum by K N (a mean): the same feature up to a constant
     that keeps logits and triplet/center distances O(1) whatever K and N are.
     ``add``: the token-means of global and every scale, added. ``concat``: the token-means
-    concatenated and projected back to ``d`` (Table V's alternatives).
+    concatenated and projected back to ``d`` (Table V's alternatives). ``dropout`` is on the
+    attention weights (``nn.MultiheadAttention``'s only dropout).
     """
 
     def __init__(self, d_model: int, num_scales: int, heads: int = 4, mode: str = "cross_attention",

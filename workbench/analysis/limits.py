@@ -1,0 +1,124 @@
+"""Distance to the limit: each method's training step against this machine's measured peak.
+
+For each method and precision (``workbench.train.PRECISIONS``), one ``Algorithm.update`` on
+random data of a dataset's shape (HAR's ``[9, 128]``, 6 classes, by default) at a batch of
+``batch_size`` source + ``batch_size`` target samples:
+
+- ``gflop``: floating-point operations of the step, forward and backward, counted by
+  ``torch.utils.flop_counter.FlopCounterMode`` (matrix products and convolutions; the
+  optimiser's and the element-wise ops are not counted, as in the usual model-FLOP count);
+- ``ms``: the median wall time of a step after warm-up (the step includes the optimiser);
+- ``gflops``: ``gflop / ms``; ``peak_fraction``: that over the machine's measured peak for the
+  precision (``matmul_peak``: a square ``torch.mm`` on the same thread count).
+
+Rows are measured in this process on its torch thread count. Timings are wall-clock medians:
+on a shared machine they are noisy, so ``workbench bench`` prints the load beside them.
+"""
+from __future__ import annotations
+
+import os
+import statistics
+import time
+from typing import Any
+
+import torch
+from torch.utils.flop_counter import FlopCounterMode
+
+from workbench.algorithms.base import ALGORITHMS
+from workbench.train import PRECISIONS, autocast
+
+__all__ = ["STEPS", "matmul_peak", "step_flops", "measure_step", "run_limits", "COLUMNS"]
+
+#: the benchmarked steps: name -> (method, hyper-parameter overrides)
+STEPS: dict[str, tuple[str, dict[str, Any]]] = {
+    "DANN": ("DANN", {}),
+    "LogoRA (2 layers)": ("LogoRA", {}),
+    "LogoRA (8 layers, paper)": ("LogoRA", {"backbone_options": {"layers": 8}}),
+}
+
+COLUMNS = ("step", "precision", "batch_size", "threads", "gflop", "ms", "gflops", "peak_gflops", "peak_fraction")
+
+
+def _median_ms(fn, repeats: int, warmup: int, budget_s: float | None = None) -> float:
+    """Median milliseconds of ``fn()`` over ``repeats`` calls after ``warmup`` calls; with
+    ``budget_s``, fewer repeats (at least one) once the budget is spent."""
+    for _ in range(warmup):
+        fn()
+    times, start = [], time.perf_counter()
+    for _ in range(repeats):
+        t = time.perf_counter()
+        fn()
+        times.append((time.perf_counter() - t) * 1000)
+        if budget_s is not None and time.perf_counter() - start > budget_s:
+            break
+    return statistics.median(times)
+
+
+def matmul_peak(precision: str = "fp32", size: int = 1024, repeats: int = 5) -> float:
+    """GFLOP/s of a ``[size, size] @ [size, size]`` product in ``precision``'s dtype on this
+    process's torch threads: the machine's practical peak for dense work."""
+    dtype = PRECISIONS[precision] or torch.float32
+    g = torch.Generator().manual_seed(0)
+    a = torch.randn(size, size, generator=g).to(dtype)
+    b = torch.randn(size, size, generator=g).to(dtype)
+    ms = _median_ms(lambda: torch.mm(a, b), repeats, warmup=1, budget_s=5.0)
+    return 2 * size ** 3 / (ms * 1e6)
+
+
+def _algorithm(method: str, hparams: dict, shape: tuple[int, int], num_classes: int, seed: int = 0):
+    torch.manual_seed(seed)
+    model = ALGORITHMS.create(method, shape[0], num_classes, shape[1], hparams)
+    model.train()
+    model.optimizer  # built before timing, as fit does
+    return model
+
+
+def _batch(batch_size: int, shape: tuple[int, int], num_classes: int, seed: int = 0):
+    g = torch.Generator().manual_seed(seed)
+    x_s = torch.randn(batch_size, *shape, generator=g)                  # [B, C, T]
+    y_s = torch.arange(batch_size) % num_classes                        # [B]
+    x_t = torch.randn(batch_size, *shape, generator=g)                  # [B, C, T]
+    return (x_s, y_s), x_t
+
+
+def step_flops(model, batch, precision: str = "fp32") -> int:
+    """FLOPs of one ``model.update(*batch)`` (forward and backward; it takes the step too)."""
+    with FlopCounterMode(display=False) as counter, autocast(precision):
+        model.update(*batch)
+    return counter.get_total_flops()
+
+
+def measure_step(name: str, method: str, hparams: dict, precision: str = "fp32", batch_size: int = 32,
+                 shape: tuple[int, int] = (9, 128), num_classes: int = 6, repeats: int = 10, warmup: int = 3,
+                 peak: float | None = None) -> dict[str, Any]:
+    """One row (see the module doc); ``peak``: the precision's GFLOP/s, measured if not given."""
+    model = _algorithm(method, hparams, shape, num_classes)
+    batch = _batch(batch_size, shape, num_classes)
+    flops = step_flops(model, batch, precision)
+
+    def step():
+        with autocast(precision):
+            model.update(*batch)
+    ms = _median_ms(step, repeats, warmup, budget_s=30.0)
+    peak = matmul_peak(precision) if peak is None else peak
+    gflops = flops / (ms * 1e6)
+    return {"step": name, "method": method, "precision": precision, "batch_size": batch_size,
+            "threads": torch.get_num_threads(), "gflop": flops / 1e9, "ms": ms, "gflops": gflops,
+            "peak_gflops": peak, "peak_fraction": gflops / peak}
+
+
+def run_limits(steps=tuple(STEPS), precisions=("fp32", "bf16"), batch_size: int = 32,
+               shape: tuple[int, int] = (9, 128), num_classes: int = 6, repeats: int = 10, warmup: int = 3,
+               steps_table: dict | None = None) -> dict[str, Any]:
+    """Every step x precision, with each precision's matmul peak measured once, and the load."""
+    table = STEPS if steps_table is None else steps_table
+    unknown = [s for s in steps if s not in table]
+    if unknown:
+        raise KeyError(f"no benchmarked step {', '.join(map(repr, unknown))}; choose from {', '.join(table)}")
+    peaks = {p: matmul_peak(p) for p in precisions}
+    rows = [measure_step(name, *table[name], precision=p, batch_size=batch_size, shape=shape,
+                         num_classes=num_classes, repeats=repeats, warmup=warmup, peak=peaks[p])
+            for name in steps for p in precisions]
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
+    return {"rows": rows, "peaks_gflops": peaks, "load_1min": load,
+            "cpu_capability": torch.backends.cpu.get_cpu_capability(), "threads": torch.get_num_threads()}
