@@ -2,11 +2,12 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 import pandas as pd
 import torch
 
 from workbench.analysis.similarity import (cluster_order, dba_prototype, dtw_distance, load_matrix,
-                                           neighbours, similarity_matrix)
+                                           neighbours, similarity_benchmark, similarity_matrix)
 from workbench.data.domain import Domain
 from workbench.models import BACKBONES
 from workbench.papers.fawaz2018 import SOURCE_KINDS, pick_sources, transfer_configs, transfer_experiment
@@ -14,7 +15,7 @@ from workbench.papers.fawaz2018 import SOURCE_KINDS, pick_sources, transfer_conf
 
 def test_dba_of_identical_series_is_that_series():
     s = np.sin(np.linspace(0, 7, 60))
-    for backend in ("dtaidistance",):
+    for backend in ("dtaidistance", "numba"):
         assert np.allclose(dba_prototype(np.stack([s] * 5), backend=backend), s, atol=1e-9)
 
 
@@ -23,7 +24,7 @@ def test_dtw_self_zero_shift_smaller_than_noise():
     s = np.sin(np.linspace(0, 4 * np.pi, 100))
     shifted = np.roll(s, 5)
     noise = rng.normal(size=100)
-    for backend in ("dtaidistance", "aeon"):
+    for backend in ("dtaidistance", "aeon", "numba"):
         assert dtw_distance(s, s, backend) == 0.0
         assert dtw_distance(s, shifted, backend) < dtw_distance(s, noise, backend)
     assert np.isclose(dtw_distance(s, noise, "aeon"), dtw_distance(s, noise, "dtaidistance"))
@@ -55,6 +56,69 @@ def test_similarity_matrix_neighbours_and_cache(tmp_path):
     assert set(cluster_order(m)) == set(sets)
     again = load_matrix(cache)
     assert np.allclose(again.values, m.values) and not list(tmp_path.glob("*.tmp"))
+
+
+def test_numba_backend_equals_dtaidistance_bit_for_bit_on_random_data():
+    """The fast kernels reproduce the reference (dtaidistance's C) exactly, not just closely:
+    DTW of unequal lengths, the medoid's pool matrix, DBA with its early stop, and a class larger
+    than the 100 medoid candidates (the random subsample), with 1, 2 and 9 series (lane padding)."""
+    rng = np.random.default_rng(3)
+    for t1, t2 in [(1, 1), (5, 17), (40, 33), (64, 64)]:
+        a, b = rng.normal(size=t1).cumsum(), rng.normal(size=t2).cumsum()
+        assert dtw_distance(a, b, "numba") == dtw_distance(a, b, "dtaidistance") == dtw_distance(b, a, "numba")
+    for n, t in [(1, 30), (2, 30), (9, 25), (17, 40), (103, 12)]:
+        series = rng.normal(size=(n, t)).cumsum(axis=1)
+        for iterations in (1, 10):
+            fast = dba_prototype(series, iterations, "numba")
+            assert np.array_equal(fast, dba_prototype(series, iterations, "dtaidistance")), (n, t, iterations)
+
+
+def test_numba_similarity_matrix_equals_the_reference_backend():
+    sets = _toy_sets()
+    rng = np.random.default_rng(1)
+    y = np.arange(21) % 3
+    sets["walk"] = _domain(rng.normal(size=(21, 37)).cumsum(axis=1), y, "walk")
+    fast = similarity_matrix(sets, iterations=4, backend="numba", workers=2)
+    reference = similarity_matrix(sets, iterations=4, backend="dtaidistance")
+    assert np.array_equal(fast.values, reference.values)
+    assert np.array_equal(similarity_matrix(sets, iterations=4, backend="numba", workers=1).values, fast.values)
+
+
+# small UCR datasets of every kind (unequal lengths padded, not z-normalised, many classes)
+REAL = ["Chinatown", "Coffee", "ECG200", "GunPoint", "ItalyPowerDemand", "MelbournePedestrian",
+        "SonyAIBORobotSurface1", "SyntheticControl", "TwoLeadECG"]
+
+
+def test_numba_matrix_reproduces_the_committed_55_dataset_matrix(data_root):
+    """Distances, hence neighbour rankings, of a recomputation on real UCR data equal the
+    committed ``results/mtcs/sim_all.json`` (all 55 datasets, Algorithm 1, 10 DBA iterations)."""
+    import warnings
+    from pathlib import Path
+
+    from workbench.data.ucr import load_ucr, ucr_dir
+
+    committed = Path(__file__).resolve().parents[1] / "results" / "mtcs" / "sim_all.json"
+    names = [n for n in REAL if ucr_dir(n, data_root) is not None]
+    if len(names) < 3:
+        pytest.skip(f"fewer than 3 of the UCR datasets {REAL} are under {data_root}")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        train = {n: load_ucr(n, data_root, znorm=True, nan="pad")[0] for n in names}
+    fast = similarity_matrix(train, iterations=10)
+    reference = load_matrix(committed).loc[fast.index, fast.columns]
+    assert np.array_equal(fast.values, reference.values)
+    for n in names:
+        assert neighbours(fast, n).dataset.tolist() == neighbours(reference, n).dataset.tolist()
+
+
+def test_similarity_benchmark_reports_time_and_cells():
+    report = similarity_benchmark(_toy_sets(), iterations=2)
+    assert report["backend"] == "numba" and report["datasets"] == 3 and report["seconds"] > 0
+    # medoids: 2 classes x C(6, 2) pairs x 50..70^2 cells each; DBA at most 2 iterations; 9 pairs
+    assert report["cells"] == report["medoid_cells"] + report["dba_cells"] + report["pairwise_cells"] > 0
+    assert report["cells_per_second"] == pytest.approx(report["cells"] / report["seconds"])
+    reference = similarity_benchmark(_toy_sets(), iterations=2, backend="dtaidistance")
+    assert reference["medoid_cells"] == report["medoid_cells"] and reference["workers"] == 1
 
 
 def test_fcn_shape():

@@ -4,9 +4,15 @@ time series classification", IEEE Big Data 2018, Algorithm 1).
 Per dataset and class: the DTW Barycenter Average (DBA, Petitjean et al. 2011) of the class's
 training series, started from the class medoid, 10 iterations. The distance between two
 datasets is the smallest DTW distance between a prototype of one and a prototype of the other.
-DTW and DBA come from a kept library: ``dtaidistance`` (C kernels; measured fastest here, see
-``benchmark_backends``) or ``aeon`` (numba). DTW is ``sqrt`` of the summed squared differences
+DTW and DBA come from one of three backends: ``"numba"`` (default; ``dtw_kernels.py``: eight
+DTWs per SIMD loop, serial kernels that release the GIL, run on a thread per core; it reproduces
+dtaidistance's values bit for bit, see the tests), ``"dtaidistance"`` (its C kernels, one DTW at
+a time: the reference) or ``"aeon"`` (numba). DTW is ``sqrt`` of the summed squared differences
 along the best path (dtaidistance's convention; aeon's raw value is its square).
+
+Cost (issue 12, 55 UCR datasets, 383 classes): ~72 Gcells of DTW for the medoids (all pairs of
+up to 100 candidates per class), <= 32 Gcells for the DBA iterations, ~9.5 Gcells for the
+dataset pairs (fewer with early abandoning). ``similarity_benchmark`` times it.
 """
 from __future__ import annotations
 
@@ -20,7 +26,24 @@ from workbench.io import atomic_write_text
 
 __all__ = ["dtw_distance", "dba_prototype", "class_prototypes", "dataset_distance",
            "similarity_matrix", "neighbours", "cluster_order", "save_matrix", "load_matrix",
-           "benchmark_backends", "BACKENDS"]
+           "similarity_benchmark", "BACKENDS"]
+
+#: DBA stops when the mean absolute change of the average is at most this (dtaidistance's ``thr``).
+DBA_THRESHOLD = 1e-5
+
+
+def _kernels():
+    """The numba kernels, compiled on first use (``dtw_kernels.compiled``), never at import."""
+    from workbench.analysis import dtw_kernels
+
+    return dtw_kernels.compiled()
+
+
+def _workers(workers: int | None) -> int:
+    """Threads to use: ``workers``, else the cores this process may run on."""
+    if workers:
+        return int(workers)
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 
 
 def _dtai_dtw(a: np.ndarray, b: np.ndarray) -> float:
@@ -32,7 +55,20 @@ def _dtai_dtw(a: np.ndarray, b: np.ndarray) -> float:
 def _dtai_dba(series: np.ndarray, init: np.ndarray, iterations: int) -> np.ndarray:
     from dtaidistance import dtw_barycenter
 
-    return dtw_barycenter.dba_loop(series, c=init.copy(), max_it=iterations, thr=1e-5, use_c=True)
+    return dtw_barycenter.dba_loop(series, c=init.copy(), max_it=iterations, thr=DBA_THRESHOLD, use_c=True)
+
+
+def _numba_dtw(a: np.ndarray, b: np.ndarray) -> float:
+    k = _kernels()
+    lanes = lambda s: np.ascontiguousarray(np.repeat(np.asarray(s, np.float64)[:, None], k.LANES, 1))
+    out = np.empty(k.LANES)
+    k.dtw_lanes(lanes(a), lanes(b), np.inf, out)
+    return float(np.sqrt(out[0]))
+
+
+def _numba_dba(series: np.ndarray, init: np.ndarray, iterations: int) -> np.ndarray:
+    return _kernels().dba(np.ascontiguousarray(series, np.float64), np.ascontiguousarray(init, np.float64),
+                          iterations, DBA_THRESHOLD)[0]   # (average, iterations run)
 
 
 def _aeon_dtw(a: np.ndarray, b: np.ndarray) -> float:
@@ -49,10 +85,11 @@ def _aeon_dba(series: np.ndarray, init: np.ndarray, iterations: int) -> np.ndarr
 
 
 #: name -> (dtw(a [T1], b [T2]) -> float, dba(series [n, T], init [T], iterations) -> [T])
-BACKENDS = {"dtaidistance": (_dtai_dtw, _dtai_dba), "aeon": (_aeon_dtw, _aeon_dba)}
+BACKENDS = {"numba": (_numba_dtw, _numba_dba), "dtaidistance": (_dtai_dtw, _dtai_dba),
+            "aeon": (_aeon_dtw, _aeon_dba)}
 
 
-def dtw_distance(a: np.ndarray, b: np.ndarray, backend: str = "dtaidistance") -> float:
+def dtw_distance(a: np.ndarray, b: np.ndarray, backend: str = "numba") -> float:
     """DTW distance between two univariate series ``[T1]``, ``[T2]`` (no window)."""
     return BACKENDS[backend][0](a, b)
 
@@ -68,42 +105,144 @@ def _medoid(series: np.ndarray, backend: str, max_candidates: int, rng) -> np.nd
         dist = dtw.distance_matrix_fast(np.ascontiguousarray(pool, np.float64), compact=False, parallel=False)
         dist = np.where(np.isinf(dist), 0.0, dist)
         dist = np.maximum(dist, dist.T)
+    elif backend == "numba":
+        dist = _kernels().pool_distances(np.ascontiguousarray(pool, np.float64))
     else:
         dist = np.array([[dtw_distance(a, b, backend) for b in pool] for a in pool])
     return pool[int(np.argmin(dist.sum(axis=1)))]
 
 
-def dba_prototype(series: np.ndarray, iterations: int = 10, backend: str = "dtaidistance",
-                  max_candidates: int = 100, seed: int = 0) -> np.ndarray:
-    """DBA average ``[T]`` of ``series: [n, T]``, started from the medoid (as Fawaz et al.)."""
+def _prototype(series: np.ndarray, iterations: int, backend: str, max_candidates: int = 100,
+               seed: int = 0) -> tuple[np.ndarray, int]:
+    """(DBA average ``[T]`` of ``series: [n, T]`` from its medoid, DBA iterations run; the library
+    backends do not say, so ``iterations`` is returned for them)."""
     series = np.ascontiguousarray(series, np.float64)
     init = _medoid(series, backend, max_candidates, np.random.default_rng(seed))
     if len(series) == 1:
-        return series[0].copy()
-    return np.asarray(BACKENDS[backend][1](series, init, iterations), dtype=np.float64)
+        return series[0].copy(), 0
+    if backend == "numba":
+        proto, run = _kernels().dba(series, np.ascontiguousarray(init, np.float64), iterations, DBA_THRESHOLD)
+        return proto, int(run)
+    return np.asarray(BACKENDS[backend][1](series, init, iterations), dtype=np.float64), iterations
+
+
+def dba_prototype(series: np.ndarray, iterations: int = 10, backend: str = "numba",
+                  max_candidates: int = 100, seed: int = 0) -> np.ndarray:
+    """DBA average ``[T]`` of ``series: [n, T]``, started from the medoid (as Fawaz et al.)."""
+    return _prototype(series, iterations, backend, max_candidates, seed)[0]
 
 
 def class_prototypes(x: np.ndarray, y: np.ndarray, iterations: int = 10,
-                     backend: str = "dtaidistance") -> list[np.ndarray]:
+                     backend: str = "numba") -> list[np.ndarray]:
     """One DBA prototype per class of a univariate training split ``x: [N, 1, T]``, ``y: [N]``."""
     return [dba_prototype(x[y == c, 0, :], iterations, backend) for c in np.unique(y)]
 
 
 def dataset_distance(protos_a: list[np.ndarray], protos_b: list[np.ndarray],
-                     backend: str = "dtaidistance") -> float:
+                     backend: str = "numba") -> float:
     """Algorithm 1: the smallest DTW distance between a prototype of A and one of B."""
     return min(dtw_distance(a, b, backend) for a in protos_a for b in protos_b)
 
 
-def similarity_matrix(train: dict, iterations: int = 10, backend: str = "dtaidistance",
-                      cache: str | os.PathLike | None = None, progress: bool = False):
+def _class_series(train: dict, names: list[str]) -> list[tuple[str, np.ndarray]]:
+    """(dataset, ``[n, T]`` float64 series of one class) for every class, in name then label order."""
+    return [(n, np.ascontiguousarray(train[n].x[train[n].y == c, 0, :], np.float64))
+            for n in names for c in np.unique(train[n].y)]
+
+
+def _prototype_cells(series: np.ndarray, iterations_run: int, max_candidates: int = 100) -> tuple[int, int]:
+    """DTW cells of the medoid search and of the DBA iterations of one class ``[n, T]``."""
+    n, t = series.shape
+    m = min(n, max_candidates) if n > 2 else 0
+    return m * (m - 1) // 2 * t * t, (iterations_run * n * t * t if n > 1 else 0)
+
+
+def _pairwise_numba(protos: dict, names: list[str], workers: int) -> tuple[np.ndarray, int]:
+    """``[D, D]`` dataset distances (min DTW over prototype pairs) and the DTW cells computed."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    k = _kernels()
+    flat = [p for n in names for p in protos[n]]
+    lengths = np.array([len(p) for p in flat], np.int64)
+    starts = np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.int64)
+    count = np.array([len(protos[n]) for n in names], np.int64)
+    first = np.concatenate([[0], np.cumsum(count)[:-1]]).astype(np.int64)
+    values = np.ascontiguousarray(np.concatenate(flat), np.float64)
+    i, j = np.triu_indices(len(names), 1)
+    work = count[i] * count[j] * lengths[first[i]] * lengths[first[j]]
+    order = np.argsort(-work, kind="stable")                       # largest first, for balance
+    chunks = [order[s:s + 8] for s in range(0, len(order), 8)]
+
+    def run(chunk):
+        return k.min_pair_distances(values, starts, lengths, first, count,
+                                    np.ascontiguousarray(i[chunk], np.int64), np.ascontiguousarray(j[chunk], np.int64))
+
+    dist = np.zeros((len(names), len(names)))
+    cells = 0
+    with ThreadPoolExecutor(workers) as pool:
+        for chunk, (best, done) in zip(chunks, pool.map(run, chunks)):
+            dist[i[chunk], j[chunk]] = dist[j[chunk], i[chunk]] = np.sqrt(best)
+            cells += int(done.sum())
+    return dist, cells
+
+
+def _compute(train: dict, iterations: int, backend: str, workers: int | None = None, progress: bool = False):
+    """(names, ``[D, D]`` distances, statistics: wall and CPU seconds and DTW cells per phase)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from tqdm.auto import tqdm
+
+    cpu = time.process_time()
+    names = sorted(train)
+    classes = _class_series(train, names)
+    stats = {"prototypes": len(classes)}
+    start = time.perf_counter()
+    if backend == "numba":   # classes on a thread per core, largest first
+        order = sorted(range(len(classes)), key=lambda c: -classes[c][1].shape[0] * classes[c][1].shape[1] ** 2)
+        results = [None] * len(classes)
+        with ThreadPoolExecutor(_workers(workers)) as pool:
+            futures = {pool.submit(_prototype, classes[c][1], iterations, backend): c for c in order}
+            for future in tqdm(futures, desc="DBA prototypes", disable=not progress, leave=False):
+                results[futures[future]] = future.result()
+    else:   # the library backends: one class after another, as before
+        results = [_prototype(s, iterations, backend)
+                   for _, s in tqdm(classes, desc="DBA prototypes", disable=not progress, leave=False)]
+    stats["prototype_seconds"] = time.perf_counter() - start
+    cells = [_prototype_cells(s, run) for (_, s), (_, run) in zip(classes, results)]
+    stats["medoid_cells"] = sum(c[0] for c in cells)
+    stats["dba_cells"] = sum(c[1] for c in cells)
+    stats["dba_iterations_run"] = sum(run for _, run in results)
+    protos = {n: [] for n in names}
+    for (n, _), (proto, _) in zip(classes, results):
+        protos[n].append(np.asarray(proto, np.float64))
+    mid = time.perf_counter()
+    if backend == "numba":
+        dist, stats["pairwise_cells"] = _pairwise_numba(protos, names, _workers(workers))
+    else:
+        dist = np.zeros((len(names), len(names)))
+        for a in range(len(names)):
+            for b in range(a + 1, len(names)):
+                dist[a, b] = dist[b, a] = dataset_distance(protos[names[a]], protos[names[b]], backend)
+        stats["pairwise_cells"] = int(sum(len(p) * len(q) * len(p[0]) * len(q[0])
+                                          for a, n in enumerate(names) for m in names[a + 1:]
+                                          for p, q in [(protos[n], protos[m])]))
+    stats["pairwise_seconds"] = time.perf_counter() - mid
+    stats["seconds"] = time.perf_counter() - start
+    stats["cpu_seconds"] = time.process_time() - cpu
+    return names, dist, stats
+
+
+def similarity_matrix(train: dict, iterations: int = 10, backend: str = "numba",
+                      cache: str | os.PathLike | None = None, progress: bool = False,
+                      workers: int | None = None):
     """Symmetric DataFrame of dataset distances (smaller = more similar) for ``{name: Domain}``.
 
     ``cache``: a JSON file; if it holds the same names, backend and iterations it is read, else
-    the matrix is computed and written there atomically. ``attrs['seconds']`` is the compute time.
+    the matrix is computed and written there atomically. ``attrs['seconds']`` is the compute time,
+    ``attrs['stats']`` (when computed) its seconds and DTW cells per phase.
+    ``workers``: threads for the numba backend (default: the cores this process may use).
     """
     import pandas as pd
-    from tqdm.auto import tqdm
 
     names = sorted(train)
     key = {"names": names, "backend": backend, "iterations": iterations}
@@ -111,15 +250,10 @@ def similarity_matrix(train: dict, iterations: int = 10, backend: str = "dtaidis
         stored = json.loads(Path(cache).read_text())
         if {k: stored.get(k) for k in key} == key:
             return load_matrix(cache)
-    start = time.perf_counter()
-    protos = {n: class_prototypes(train[n].x, train[n].y, iterations, backend)
-              for n in tqdm(names, desc="DBA prototypes", disable=not progress, leave=False)}
-    dist = np.zeros((len(names), len(names)))
-    for i, a in enumerate(names):
-        for j in range(i + 1, len(names)):
-            dist[i, j] = dist[j, i] = dataset_distance(protos[a], protos[names[j]], backend)
+    names, dist, stats = _compute(train, iterations, backend, workers, progress)
     frame = pd.DataFrame(dist, index=names, columns=names)
-    frame.attrs["seconds"] = time.perf_counter() - start
+    frame.attrs["seconds"] = stats["seconds"]
+    frame.attrs["stats"] = stats
     if cache is not None:
         save_matrix(frame, cache, **key)
     return frame
@@ -164,15 +298,28 @@ def cluster_order(matrix) -> list[str]:
     return [matrix.index[i] for i in leaves_list(linkage(condensed, method="average"))]
 
 
-def benchmark_backends(train: dict, iterations: int = 10, backends=("dtaidistance", "aeon")):
-    """Seconds per backend for the prototypes and pairwise distances of ``train`` (after a warm-up)."""
-    import pandas as pd
+def similarity_benchmark(train: dict, iterations: int = 10, backend: str = "numba",
+                         workers: int | None = None) -> dict:
+    """Time the prototypes and dataset distances of ``train`` (``{name: Domain}``) once.
 
-    rows = []
-    small = {n: train[n] for n in list(train)[:1]}
-    for backend in backends:
-        similarity_matrix(small, iterations=1, backend=backend)  # warm-up (numba JIT for aeon)
-        matrix = similarity_matrix(train, iterations, backend)
-        rows.append({"backend": backend, "seconds": matrix.attrs["seconds"],
-                     "datasets": len(train), "iterations": iterations})
-    return pd.DataFrame(rows)
+    Returns ``seconds`` (prototypes + distances, wall clock, after compilation, which is
+    ``compile_seconds``), ``cpu_seconds`` (this process, all threads), ``cells`` (DTW cells
+    computed: medoid search + DBA iterations run + dataset pairs after early abandoning; for the
+    library backends, which do not report them, every DBA iteration and every pair's full matrix),
+    ``cells_per_second``, ``datasets``, ``backend``, ``workers``, the per-phase seconds and cells,
+    and ``load_average`` (1-minute, before and after, where the OS reports it).
+    """
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
+    start = time.perf_counter()
+    if backend == "numba":
+        _kernels()
+    else:   # warm-up (numba JIT for aeon)
+        _compute({n: train[n] for n in list(train)[:1]}, 1, backend, workers)
+    compile_seconds = time.perf_counter() - start
+    names, _, stats = _compute(train, iterations, backend, workers)
+    cells = stats["medoid_cells"] + stats["dba_cells"] + stats["pairwise_cells"]
+    return {"backend": backend, "datasets": len(names), "iterations": iterations,
+            "workers": _workers(workers) if backend == "numba" else 1, "seconds": stats["seconds"],
+            "cells": cells, "cells_per_second": cells / stats["seconds"] if stats["seconds"] else float("nan"),
+            "compile_seconds": compile_seconds, **{k: v for k, v in stats.items() if k != "seconds"},
+            "load_average": load, "load_average_after": os.getloadavg()[0] if hasattr(os, "getloadavg") else None}
