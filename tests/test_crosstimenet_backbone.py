@@ -113,6 +113,16 @@ def test_the_pretraining_run_enters_the_uda_run_id(runs, store_path):
     assert run_id(uda_config(runs, store_path), "data") == ids["cross-domain"]   # and the id is stable
 
 
+def test_a_moved_store_keeps_the_run_ids_of_runs_that_use_it(runs, store_path, tmp_path):
+    moved = tmp_path / "elsewhere" / "moved.sqlite"
+    before = uda_config(runs, store_path, "cross-domain")
+    after = uda_config(runs, str(moved), "cross-domain")
+    assert before.hparams["backbone_options"]["pretrained"]["store"] != after.hparams["backbone_options"]["pretrained"]["store"]
+    assert run_id(before, "data") == run_id(after, "data")
+    other = uda_config(runs, str(moved), "in-domain")                 # another pre-training run: another id
+    assert run_id(other, "data") != run_id(after, "data")
+
+
 def test_comparison_is_one_sweep(runs, store, store_path):
     base = RunConfig("ERM", "synthetic", "0", "1", hparams={"lr": 1e-3}, **FAST)
     plans = comparison_configs(base, runs, store_path, DOMAINS[0], seeds=(0,), settings=("cnn", "cross-domain"),

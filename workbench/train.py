@@ -131,14 +131,30 @@ def with_threads(config: RunConfig, threads: int) -> RunConfig:
     return replace(config, threads=threads, init_from=parent)
 
 
+#: options that say where a thing is, not what it is: ``{option: keys dropped from it}``, wherever
+#: the option appears in the hyper-parameters (e.g. a pre-trained backbone's store path; the
+#: pre-training run's id, which names what was trained, stays).
+LOCATION_OPTIONS: dict[str, tuple[str, ...]] = {"pretrained": ("store",)}
+
+
+def _without_locations(value: Any) -> Any:
+    """``value`` (hyper-parameters) without the keys of ``LOCATION_OPTIONS``, at any depth."""
+    if not isinstance(value, dict):
+        return value
+    return {key: (_without_locations({k: v for k, v in item.items() if k not in LOCATION_OPTIONS[key]})
+                  if key in LOCATION_OPTIONS and isinstance(item, dict) else _without_locations(item))
+            for key, item in value.items()}
+
+
 def run_id(config: RunConfig, data_version: str, parent_id: str | None = None) -> str:
     """A stable hash of the resolved config (without ``selection``), data and code versions.
 
     ``kind`` enters only when it is not ``"uda"`` and ``precision`` only when it is not
     ``"fp32"`` (so a run's id is what it was before those settings existed); ``threads``
-    always enters.
+    always enters; ``LOCATION_OPTIONS`` never do.
     """
     payload_config = asdict(config.resolved())
+    payload_config["hparams"] = _without_locations(payload_config["hparams"])
     payload_config.pop("selection")
     payload_config.pop("init_from")  # enters as the parent's id
     if payload_config["kind"] == "uda":

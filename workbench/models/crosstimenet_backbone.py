@@ -25,7 +25,8 @@ Where the weights come from (``pretrained``):
   randomly initialised encoder (sizes from ``options``): "no pre-training" on the same tokens.
 
 The run id is part of the hyper-parameters, hence of a UDA / DG run's id: another pre-training
-gives another run. (So is the store's path as spelled: moving the store changes the ids.)
+gives another run. The store's path is not (``train.LOCATION_OPTIONS``): it says where the
+pre-training run is, not what it is, so a moved store keeps the ids.
 The data should be z-scored as the pre-training's (the ``crosstimenet`` kinds z-score each
 domain with its own training statistics; the UDA kind's ``source_train`` is close to that).
 """
