@@ -14,18 +14,22 @@ All CrossTimeNet settings share one tokenizer run, so they differ in pre-trainin
 again); ``comparison_configs`` builds the UDA / DG configs; ``sweep`` + ``summarize`` give the
 table. The pre-training domains are whole datasets (every subject pooled, training splits only,
 no labels): in UDA they include the target subject's unlabeled training series, which the method
-sees anyway; in DG they would include the held-out target's, so for DG pre-train on datasets
-that exclude the target (a cross-dataset DG scenario), or read the result with that caveat.
+sees anyway. A DG run must never see its held-out subjects: ``comparison_configs`` refuses a DG
+config whose tokenizer or encoder was trained on a domain that pools them; pre-train on the
+dataset without them (``crosstimenet_data.excluding("HAR", "18+19")`` -> ``HAR~18,19``).
 """
 from __future__ import annotations
 
 from dataclasses import replace
 
 from workbench.pretrain.crosstimenet import encoder_hparams, pretrain_config
+from workbench.pretrain.crosstimenet_data import excluding, split_excluded
+from workbench.pretrain.ucr_runs import dataset_names
 from workbench.pretrain.crosstimenet_tokenizer import tokenizer_config
 from workbench.train import RunConfig, fit
 
-__all__ = ["SETTINGS", "PRETRAINING", "pretraining_runs", "backbone_options", "comparison_configs", "summarize"]
+__all__ = ["SETTINGS", "PRETRAINING", "pretraining_runs", "backbone_options", "comparison_configs", "summarize",
+           "check_held_out_unseen"]
 
 SETTINGS = ("cnn", "no pre-training", "in-domain", "cross-domain")
 #: CrossTimeNet setting -> the domains its encoder is pre-trained on (``None``: the tokenizer run only)
@@ -77,6 +81,8 @@ def comparison_configs(base: RunConfig, runs: dict, store_path, domain: str, see
     """``(labels, config)`` per seed and setting: ``base`` (a UDA or DG config: method, scenario, steps)
     with each setting's backbone; ``setting_hparams``: setting -> extra hyper-parameters (e.g. a lower
     ``lr`` for the BERT settings, as CrossTimeNet's fine-tuning uses 1e-4)."""
+    if base.kind == "dg":
+        check_held_out_unseen(base, {s: runs[s] for s in settings if s != "cnn"})
     plans = []
     for seed in seeds:
         for setting in settings:
@@ -84,6 +90,24 @@ def comparison_configs(base: RunConfig, runs: dict, store_path, domain: str, see
                        **(setting_hparams or {}).get(setting, {})}
             plans.append(({"setting": setting, "seed": seed}, replace(base, hparams=hparams, seed=seed)))
     return plans
+
+
+def check_held_out_unseen(config: RunConfig, runs: dict) -> None:
+    """A DG ``config``'s held-out subjects (its ``target``) must be in no domain that trained the
+    tokenizer or encoder of ``runs`` (``{setting: Run}``); the error names the clean domain."""
+    held_out = set(config.target.split("+"))
+    for setting, run in runs.items():
+        chain = [run.config] + ([run.config.init_from] if run.config.init_from is not None else [])
+        for trained in chain:
+            for name in dataset_names(trained.source):
+                dataset, excluded = split_excluded(name)
+                seen = held_out - set(excluded)
+                if dataset == config.dataset and seen:
+                    raise ValueError(
+                        f"DG run {config.method} on {config.dataset} holds out subject(s) {config.target}, but the "
+                        f"{setting!r} {trained.kind} run was trained on domain {name!r}, which pools subject(s) "
+                        f"{'+'.join(sorted(seen))}; pre-train on {excluding(config.dataset, config.target)!r} "
+                        "instead (pretraining_runs(domains=[...]))")
 
 
 def summarize(plans: list[tuple[dict, RunConfig]], ids: list[str], store, metric: str = "target_test_acc"):

@@ -6,8 +6,10 @@ into validation and test as CLUDA: ``split_protocol='cluda'``), or a UCR dataset
 (its published test split; a stratified quarter of its training split, fixed seed, is the
 validation split). Each domain is z-scored per channel with its own training statistics
 (``normalization='domain_train'``). ``synthetic<C>x<T>`` names a small offline domain
-(``synthetic_splits``). Data is ``{name: Splits}``; a run reads the names its
-config gives, so one dict can serve a whole sweep. The data version is a digest of the arrays.
+(``synthetic_splits``). ``HAR~18,19`` is HAR pooled without subjects 18 and 19 (``excluding``):
+the pre-training of a DG run, which must never see its held-out subjects, unlabelled or not.
+Data is ``{name: Splits}``; a run reads the names its config gives, so one dict can serve a
+whole sweep. The data version is a digest of the arrays.
 """
 from __future__ import annotations
 
@@ -24,7 +26,8 @@ from workbench.data.domain import DataError, Domain, Splits
 from workbench.experiment import Experiment
 from workbench.pretrain.ucr_runs import dataset_names, pick
 
-__all__ = ["NORMALIZATION", "DomainData", "POOLED_DATASETS", "load_domains", "pooled_splits",
+__all__ = ["NORMALIZATION", "DomainData", "POOLED_DATASETS", "load_domains", "pooled_splits", "excluding",
+           "split_excluded",
            "ucr_splits", "digest", "pick_domains", "domain_batches", "DomainExperiment", "synthetic_splits", "VAL_FRACTION",
            "VAL_SEED"]
 
@@ -34,19 +37,42 @@ VAL_FRACTION, VAL_SEED = 0.25, 0
 DomainData = dict[str, Splits]
 
 
-def _concat(parts: list[Domain], name: str, split: str) -> Domain:
-    meta = {**parts[0].meta, "domain": "all subjects", "split": split, "dataset": name}
+def _concat(parts: list[Domain], name: str, split: str, domain: str = "all subjects") -> Domain:
+    meta = {**parts[0].meta, "domain": domain, "split": split, "dataset": name}
     meta.pop("source_file", None)
     return Domain(np.concatenate([p.x for p in parts]), np.concatenate([p.y for p in parts]), meta)
 
 
-def pooled_splits(name: str, root: Path) -> Splits:
-    """Every subject of dataset ``name`` pooled, CLUDA's train / val / test."""
+EXCLUDED = "~"
+
+
+def excluding(dataset: str, subjects) -> str:
+    """The domain name of ``dataset`` pooled without ``subjects`` (ids, or ``"18+19"``): ``HAR~18,19``."""
+    subjects = str(subjects).split("+") if isinstance(subjects, str) else [str(s) for s in subjects]
+    return f"{dataset}{EXCLUDED}{','.join(subjects)}"
+
+
+def split_excluded(name: str) -> tuple[str, tuple[str, ...]]:
+    """``"HAR~18,19"`` -> ``("HAR", ("18", "19"))``; a plain name -> ``(name, ())``."""
+    dataset, _, rest = name.partition(EXCLUDED)
+    return dataset, tuple(s for s in rest.split(",") if s)
+
+
+def pooled_splits(name: str, root: Path, exclude: tuple[str, ...] = ()) -> Splits:
+    """Every subject of dataset ``name`` pooled (but those in ``exclude``), CLUDA's train / val / test."""
     dataset = get_dataset(name)
-    per_subject = [dataset.splits(subject, root, "cluda") for subject in dataset.domains(root)]
-    return Splits(train=_concat([s.train for s in per_subject], name, "train"),
-                  test=_concat([s.test for s in per_subject], name, "test"),
-                  val=_concat([s.val for s in per_subject], name, "val"))
+    subjects = dataset.domains(root)
+    unknown = sorted(set(exclude) - set(subjects))
+    if unknown:
+        raise DataError(f"{name} has no subject {', '.join(unknown)} to exclude; its subjects here: "
+                        f"{', '.join(subjects)}")
+    kept = [s for s in subjects if s not in set(exclude)]
+    if not kept:
+        raise DataError(f"{excluding(name, exclude)} excludes every subject of {name}; keep at least one")
+    per_subject = [dataset.splits(subject, root, "cluda") for subject in kept]
+    described = f"all subjects but {', '.join(exclude)}" if exclude else "all subjects"
+    return Splits(**{split: _concat([getattr(s, split) for s in per_subject], name, split, described)
+                     for split in ("train", "test", "val")})
 
 
 def ucr_splits(name: str, root: Path) -> Splits:
@@ -75,8 +101,13 @@ def _load(name: str, root: str) -> Splits:
     if (synthetic := SYNTHETIC_NAME.match(name)) is not None:
         return _normalized(synthetic_splits(int(synthetic.group(1)), int(synthetic.group(2))))
     path = Path(root)
-    pooled = name in POOLED_DATASETS and name in DATASETS.names()
-    return _normalized(pooled_splits(name, path) if pooled else ucr_splits(name, path))
+    dataset, exclude = split_excluded(name)
+    if dataset in POOLED_DATASETS and dataset in DATASETS.names():
+        return _normalized(pooled_splits(dataset, path, exclude))
+    if exclude:
+        raise DataError(f"domain {name!r}: only the pooled datasets {', '.join(POOLED_DATASETS)} can exclude "
+                        "subjects (e.g. 'HAR~18,19')")
+    return _normalized(ucr_splits(name, path))
 
 
 def load_domains(names: list[str] | str, root=None) -> DomainData:
