@@ -40,19 +40,31 @@ def dtw_lanes(a, b, cutoff, out):
     cur = np.full((tb + 1, LANES), np.inf)
     prev[0, :] = 0.0
     for i in range(ta):
-        a0 = a[i, 0]; a1 = a[i, 1]; a2 = a[i, 2]; a3 = a[i, 3]; a4 = a[i, 4]; a5 = a[i, 5]; a6 = a[i, 6]; a7 = a[i, 7]
-        d0 = prev[0, 0]; d1 = prev[0, 1]; d2 = prev[0, 2]; d3 = prev[0, 3]; d4 = prev[0, 4]; d5 = prev[0, 5]; d6 = prev[0, 6]; d7 = prev[0, 7]      # diagonal
-        c0 = np.inf; c1 = np.inf; c2 = np.inf; c3 = np.inf; c4 = np.inf; c5 = np.inf; c6 = np.inf; c7 = np.inf            # left, then this cell
-        r0 = np.inf; r1 = np.inf; r2 = np.inf; r3 = np.inf; r4 = np.inf; r5 = np.inf; r6 = np.inf; r7 = np.inf            # the row's minimum
+        a0 = a[i, 0]; a1 = a[i, 1]; a2 = a[i, 2]; a3 = a[i, 3]
+        a4 = a[i, 4]; a5 = a[i, 5]; a6 = a[i, 6]; a7 = a[i, 7]
+        d0 = prev[0, 0]; d1 = prev[0, 1]; d2 = prev[0, 2]; d3 = prev[0, 3]  # diagonal
+        d4 = prev[0, 4]; d5 = prev[0, 5]; d6 = prev[0, 6]; d7 = prev[0, 7]
+        c0 = np.inf; c1 = np.inf; c2 = np.inf; c3 = np.inf  # left, then this cell
+        c4 = np.inf; c5 = np.inf; c6 = np.inf; c7 = np.inf
+        r0 = np.inf; r1 = np.inf; r2 = np.inf; r3 = np.inf  # the row's minimum
+        r4 = np.inf; r5 = np.inf; r6 = np.inf; r7 = np.inf
         for j in range(tb):
-            u0 = prev[j + 1, 0]; u1 = prev[j + 1, 1]; u2 = prev[j + 1, 2]; u3 = prev[j + 1, 3]; u4 = prev[j + 1, 4]; u5 = prev[j + 1, 5]; u6 = prev[j + 1, 6]; u7 = prev[j + 1, 7]
-            x0 = a0 - b[j, 0]; x1 = a1 - b[j, 1]; x2 = a2 - b[j, 2]; x3 = a3 - b[j, 3]; x4 = a4 - b[j, 4]; x5 = a5 - b[j, 5]; x6 = a6 - b[j, 6]; x7 = a7 - b[j, 7]
-            m0 = u0 if u0 < d0 else d0; m1 = u1 if u1 < d1 else d1; m2 = u2 if u2 < d2 else d2; m3 = u3 if u3 < d3 else d3; m4 = u4 if u4 < d4 else d4; m5 = u5 if u5 < d5 else d5; m6 = u6 if u6 < d6 else d6; m7 = u7 if u7 < d7 else d7
-            m0 = c0 if c0 < m0 else m0; m1 = c1 if c1 < m1 else m1; m2 = c2 if c2 < m2 else m2; m3 = c3 if c3 < m3 else m3; m4 = c4 if c4 < m4 else m4; m5 = c5 if c5 < m5 else m5; m6 = c6 if c6 < m6 else m6; m7 = c7 if c7 < m7 else m7
-            c0 = x0 * x0 + m0; c1 = x1 * x1 + m1; c2 = x2 * x2 + m2; c3 = x3 * x3 + m3; c4 = x4 * x4 + m4; c5 = x5 * x5 + m5; c6 = x6 * x6 + m6; c7 = x7 * x7 + m7
-            cur[j + 1, 0] = c0; cur[j + 1, 1] = c1; cur[j + 1, 2] = c2; cur[j + 1, 3] = c3; cur[j + 1, 4] = c4; cur[j + 1, 5] = c5; cur[j + 1, 6] = c6; cur[j + 1, 7] = c7
-            r0 = c0 if c0 < r0 else r0; r1 = c1 if c1 < r1 else r1; r2 = c2 if c2 < r2 else r2; r3 = c3 if c3 < r3 else r3; r4 = c4 if c4 < r4 else r4; r5 = c5 if c5 < r5 else r5; r6 = c6 if c6 < r6 else r6; r7 = c7 if c7 < r7 else r7
-            d0 = u0; d1 = u1; d2 = u2; d3 = u3; d4 = u4; d5 = u5; d6 = u6; d7 = u7
+            u0 = prev[j + 1, 0]; u1 = prev[j + 1, 1]; u2 = prev[j + 1, 2]; u3 = prev[j + 1, 3]
+            u4 = prev[j + 1, 4]; u5 = prev[j + 1, 5]; u6 = prev[j + 1, 6]; u7 = prev[j + 1, 7]
+            x0 = a0 - b[j, 0]; x1 = a1 - b[j, 1]; x2 = a2 - b[j, 2]; x3 = a3 - b[j, 3]
+            x4 = a4 - b[j, 4]; x5 = a5 - b[j, 5]; x6 = a6 - b[j, 6]; x7 = a7 - b[j, 7]
+            m0 = u0 if u0 < d0 else d0; m1 = u1 if u1 < d1 else d1; m2 = u2 if u2 < d2 else d2; m3 = u3 if u3 < d3 else d3
+            m4 = u4 if u4 < d4 else d4; m5 = u5 if u5 < d5 else d5; m6 = u6 if u6 < d6 else d6; m7 = u7 if u7 < d7 else d7
+            m0 = c0 if c0 < m0 else m0; m1 = c1 if c1 < m1 else m1; m2 = c2 if c2 < m2 else m2; m3 = c3 if c3 < m3 else m3
+            m4 = c4 if c4 < m4 else m4; m5 = c5 if c5 < m5 else m5; m6 = c6 if c6 < m6 else m6; m7 = c7 if c7 < m7 else m7
+            c0 = x0 * x0 + m0; c1 = x1 * x1 + m1; c2 = x2 * x2 + m2; c3 = x3 * x3 + m3
+            c4 = x4 * x4 + m4; c5 = x5 * x5 + m5; c6 = x6 * x6 + m6; c7 = x7 * x7 + m7
+            cur[j + 1, 0] = c0; cur[j + 1, 1] = c1; cur[j + 1, 2] = c2; cur[j + 1, 3] = c3
+            cur[j + 1, 4] = c4; cur[j + 1, 5] = c5; cur[j + 1, 6] = c6; cur[j + 1, 7] = c7
+            r0 = c0 if c0 < r0 else r0; r1 = c1 if c1 < r1 else r1; r2 = c2 if c2 < r2 else r2; r3 = c3 if c3 < r3 else r3
+            r4 = c4 if c4 < r4 else r4; r5 = c5 if c5 < r5 else r5; r6 = c6 if c6 < r6 else r6; r7 = c7 if c7 < r7 else r7
+            d0 = u0; d1 = u1; d2 = u2; d3 = u3
+            d4 = u4; d5 = u5; d6 = u6; d7 = u7
         prev, cur = cur, prev
         cur[0, :] = np.inf
         if min(r0, r1, r2, r3, r4, r5, r6, r7) > cutoff:
@@ -72,24 +84,36 @@ def paths_lanes(c, b, path_c, path_m, lengths):
     the end of the path; the lengths to ``lengths: [LANES]``.
     """
     ta, tb = c.shape[0], b.shape[0]
-    step = np.empty((ta, tb, LANES), np.uint8)   # 0 diagonal, 1 left (series index - 1), 2 up
+    # per cell, bit 0: the diagonal is not the back-tracking step; bit 1: left > up (so: up)
+    step = np.empty((ta, tb, LANES), np.uint8)
     prev = np.full((tb + 1, LANES), np.inf)
     cur = np.full((tb + 1, LANES), np.inf)
     prev[0, :] = 0.0
     for i in range(ta):
         ci = c[i]
-        d0 = prev[0, 0]; d1 = prev[0, 1]; d2 = prev[0, 2]; d3 = prev[0, 3]; d4 = prev[0, 4]; d5 = prev[0, 5]; d6 = prev[0, 6]; d7 = prev[0, 7]
-        c0 = np.inf; c1 = np.inf; c2 = np.inf; c3 = np.inf; c4 = np.inf; c5 = np.inf; c6 = np.inf; c7 = np.inf
+        d0 = prev[0, 0]; d1 = prev[0, 1]; d2 = prev[0, 2]; d3 = prev[0, 3]
+        d4 = prev[0, 4]; d5 = prev[0, 5]; d6 = prev[0, 6]; d7 = prev[0, 7]
+        c0 = np.inf; c1 = np.inf; c2 = np.inf; c3 = np.inf
+        c4 = np.inf; c5 = np.inf; c6 = np.inf; c7 = np.inf
         for j in range(tb):
-            u0 = prev[j + 1, 0]; u1 = prev[j + 1, 1]; u2 = prev[j + 1, 2]; u3 = prev[j + 1, 3]; u4 = prev[j + 1, 4]; u5 = prev[j + 1, 5]; u6 = prev[j + 1, 6]; u7 = prev[j + 1, 7]
-            x0 = ci - b[j, 0]; x1 = ci - b[j, 1]; x2 = ci - b[j, 2]; x3 = ci - b[j, 3]; x4 = ci - b[j, 4]; x5 = ci - b[j, 5]; x6 = ci - b[j, 6]; x7 = ci - b[j, 7]
-            s0 = (2 - (c0 <= u0)) * ((d0 > c0) | (d0 > u0)); s1 = (2 - (c1 <= u1)) * ((d1 > c1) | (d1 > u1)); s2 = (2 - (c2 <= u2)) * ((d2 > c2) | (d2 > u2)); s3 = (2 - (c3 <= u3)) * ((d3 > c3) | (d3 > u3)); s4 = (2 - (c4 <= u4)) * ((d4 > c4) | (d4 > u4)); s5 = (2 - (c5 <= u5)) * ((d5 > c5) | (d5 > u5)); s6 = (2 - (c6 <= u6)) * ((d6 > c6) | (d6 > u6)); s7 = (2 - (c7 <= u7)) * ((d7 > c7) | (d7 > u7))
-            m0 = u0 if u0 < d0 else d0; m1 = u1 if u1 < d1 else d1; m2 = u2 if u2 < d2 else d2; m3 = u3 if u3 < d3 else d3; m4 = u4 if u4 < d4 else d4; m5 = u5 if u5 < d5 else d5; m6 = u6 if u6 < d6 else d6; m7 = u7 if u7 < d7 else d7
-            m0 = c0 if c0 < m0 else m0; m1 = c1 if c1 < m1 else m1; m2 = c2 if c2 < m2 else m2; m3 = c3 if c3 < m3 else m3; m4 = c4 if c4 < m4 else m4; m5 = c5 if c5 < m5 else m5; m6 = c6 if c6 < m6 else m6; m7 = c7 if c7 < m7 else m7
-            c0 = x0 * x0 + m0; c1 = x1 * x1 + m1; c2 = x2 * x2 + m2; c3 = x3 * x3 + m3; c4 = x4 * x4 + m4; c5 = x5 * x5 + m5; c6 = x6 * x6 + m6; c7 = x7 * x7 + m7
-            cur[j + 1, 0] = c0; cur[j + 1, 1] = c1; cur[j + 1, 2] = c2; cur[j + 1, 3] = c3; cur[j + 1, 4] = c4; cur[j + 1, 5] = c5; cur[j + 1, 6] = c6; cur[j + 1, 7] = c7
-            step[i, j, 0] = s0; step[i, j, 1] = s1; step[i, j, 2] = s2; step[i, j, 3] = s3; step[i, j, 4] = s4; step[i, j, 5] = s5; step[i, j, 6] = s6; step[i, j, 7] = s7
-            d0 = u0; d1 = u1; d2 = u2; d3 = u3; d4 = u4; d5 = u5; d6 = u6; d7 = u7
+            u0 = prev[j + 1, 0]; u1 = prev[j + 1, 1]; u2 = prev[j + 1, 2]; u3 = prev[j + 1, 3]
+            u4 = prev[j + 1, 4]; u5 = prev[j + 1, 5]; u6 = prev[j + 1, 6]; u7 = prev[j + 1, 7]
+            x0 = ci - b[j, 0]; x1 = ci - b[j, 1]; x2 = ci - b[j, 2]; x3 = ci - b[j, 3]
+            x4 = ci - b[j, 4]; x5 = ci - b[j, 5]; x6 = ci - b[j, 6]; x7 = ci - b[j, 7]
+            s0 = np.uint8((d0 > c0) | (d0 > u0)) | np.uint8(2 * (c0 > u0)); s1 = np.uint8((d1 > c1) | (d1 > u1)) | np.uint8(2 * (c1 > u1)); s2 = np.uint8((d2 > c2) | (d2 > u2)) | np.uint8(2 * (c2 > u2)); s3 = np.uint8((d3 > c3) | (d3 > u3)) | np.uint8(2 * (c3 > u3))
+            s4 = np.uint8((d4 > c4) | (d4 > u4)) | np.uint8(2 * (c4 > u4)); s5 = np.uint8((d5 > c5) | (d5 > u5)) | np.uint8(2 * (c5 > u5)); s6 = np.uint8((d6 > c6) | (d6 > u6)) | np.uint8(2 * (c6 > u6)); s7 = np.uint8((d7 > c7) | (d7 > u7)) | np.uint8(2 * (c7 > u7))
+            m0 = u0 if u0 < d0 else d0; m1 = u1 if u1 < d1 else d1; m2 = u2 if u2 < d2 else d2; m3 = u3 if u3 < d3 else d3
+            m4 = u4 if u4 < d4 else d4; m5 = u5 if u5 < d5 else d5; m6 = u6 if u6 < d6 else d6; m7 = u7 if u7 < d7 else d7
+            m0 = c0 if c0 < m0 else m0; m1 = c1 if c1 < m1 else m1; m2 = c2 if c2 < m2 else m2; m3 = c3 if c3 < m3 else m3
+            m4 = c4 if c4 < m4 else m4; m5 = c5 if c5 < m5 else m5; m6 = c6 if c6 < m6 else m6; m7 = c7 if c7 < m7 else m7
+            c0 = x0 * x0 + m0; c1 = x1 * x1 + m1; c2 = x2 * x2 + m2; c3 = x3 * x3 + m3
+            c4 = x4 * x4 + m4; c5 = x5 * x5 + m5; c6 = x6 * x6 + m6; c7 = x7 * x7 + m7
+            cur[j + 1, 0] = c0; cur[j + 1, 1] = c1; cur[j + 1, 2] = c2; cur[j + 1, 3] = c3
+            cur[j + 1, 4] = c4; cur[j + 1, 5] = c5; cur[j + 1, 6] = c6; cur[j + 1, 7] = c7
+            step[i, j, 0] = s0; step[i, j, 1] = s1; step[i, j, 2] = s2; step[i, j, 3] = s3
+            step[i, j, 4] = s4; step[i, j, 5] = s5; step[i, j, 6] = s6; step[i, j, 7] = s7
+            d0 = u0; d1 = u1; d2 = u2; d3 = u3
+            d4 = u4; d5 = u5; d6 = u6; d7 = u7
         prev, cur = cur, prev
         cur[0, :] = np.inf
     for l in range(LANES):
@@ -99,12 +123,12 @@ def paths_lanes(c, b, path_c, path_m, lengths):
             path_m[l, n] = k - 1
             n += 1
             s = step[r - 1, k - 1, l]
-            if s == 0:
+            if s & 1 == 0:      # diagonal: it is <= left and <= up
                 r -= 1
                 k -= 1
-            elif s == 1:
+            elif s & 2 == 0:    # left <= up: left (the series index steps back)
                 k -= 1
-            else:
+            else:               # up (the average's index steps back)
                 r -= 1
         lengths[l] = n
 
