@@ -60,9 +60,10 @@ def _dtai_dba(series: np.ndarray, init: np.ndarray, iterations: int) -> np.ndarr
 
 def _numba_dtw(a: np.ndarray, b: np.ndarray) -> float:
     k = _kernels()
-    lanes = lambda s: np.ascontiguousarray(np.repeat(np.asarray(s, np.float64)[:, None], k.LANES, 1))
+    a_lanes = np.repeat(np.asarray(a, np.float64)[:, None], k.LANES, axis=1)   # [T1, LANES], all lanes alike
+    b_lanes = np.repeat(np.asarray(b, np.float64)[:, None], k.LANES, axis=1)   # [T2, LANES]
     out = np.empty(k.LANES)
-    k.dtw_lanes(lanes(a), lanes(b), np.inf, out)
+    k.dtw_lanes(a_lanes, b_lanes, np.inf, out)
     return float(np.sqrt(out[0]))
 
 
@@ -198,6 +199,7 @@ def _compute(train: dict, iterations: int, backend: str, workers: int | None = N
     stats = {"prototypes": len(classes)}
     start = time.perf_counter()
     if backend == "numba":   # classes on a thread per core, largest first
+        _kernels()
         order = sorted(range(len(classes)), key=lambda c: -classes[c][1].shape[0] * classes[c][1].shape[1] ** 2)
         results = [None] * len(classes)
         with ThreadPoolExecutor(_workers(workers)) as pool:
