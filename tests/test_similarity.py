@@ -71,6 +71,9 @@ def test_numba_backend_equals_dtaidistance_bit_for_bit_on_random_data():
         for iterations in (1, 10):
             fast = dba_prototype(series, iterations, "numba")
             assert np.array_equal(fast, dba_prototype(series, iterations, "dtaidistance")), (n, t, iterations)
+    for n, t in [(7, 20), (12, 9), (19, 31)]:   # integer values: many ties in the minima and back-tracking
+        series = rng.integers(0, 3, size=(n, t)).astype(np.float64)
+        assert np.array_equal(dba_prototype(series, 10, "numba"), dba_prototype(series, 10, "dtaidistance"))
 
 
 def test_numba_similarity_matrix_equals_the_reference_backend():

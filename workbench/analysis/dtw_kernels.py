@@ -90,7 +90,7 @@ def paths_lanes(c, b, path_c, path_m, lengths):
     the end of the path; the lengths to ``lengths: [LANES]``.
     """
     ta, tb = c.shape[0], b.shape[0]
-    # per cell, bit 0: the diagonal is not the back-tracking step; bit 1: left > up (so: up)
+    # per cell, bit 0: diagonal > min(left, up), so not the back-tracking step; bit 1: left > up
     step = np.empty((ta, tb, LANES), np.uint8)
     prev = np.full((tb + 1, LANES), np.inf)
     cur = np.full((tb + 1, LANES), np.inf)
@@ -106,8 +106,10 @@ def paths_lanes(c, b, path_c, path_m, lengths):
             u4 = prev[j + 1, 4]; u5 = prev[j + 1, 5]; u6 = prev[j + 1, 6]; u7 = prev[j + 1, 7]
             x0 = ci - b[j, 0]; x1 = ci - b[j, 1]; x2 = ci - b[j, 2]; x3 = ci - b[j, 3]
             x4 = ci - b[j, 4]; x5 = ci - b[j, 5]; x6 = ci - b[j, 6]; x7 = ci - b[j, 7]
-            s0 = np.uint8((d0 > c0) | (d0 > u0)) | np.uint8(2 * (c0 > u0)); s1 = np.uint8((d1 > c1) | (d1 > u1)) | np.uint8(2 * (c1 > u1)); s2 = np.uint8((d2 > c2) | (d2 > u2)) | np.uint8(2 * (c2 > u2)); s3 = np.uint8((d3 > c3) | (d3 > u3)) | np.uint8(2 * (c3 > u3))
-            s4 = np.uint8((d4 > c4) | (d4 > u4)) | np.uint8(2 * (c4 > u4)); s5 = np.uint8((d5 > c5) | (d5 > u5)) | np.uint8(2 * (c5 > u5)); s6 = np.uint8((d6 > c6) | (d6 > u6)) | np.uint8(2 * (c6 > u6)); s7 = np.uint8((d7 > c7) | (d7 > u7)) | np.uint8(2 * (c7 > u7))
+            q0 = u0 if u0 < c0 else c0; q1 = u1 if u1 < c1 else c1; q2 = u2 if u2 < c2 else c2; q3 = u3 if u3 < c3 else c3
+            q4 = u4 if u4 < c4 else c4; q5 = u5 if u5 < c5 else c5; q6 = u6 if u6 < c6 else c6; q7 = u7 if u7 < c7 else c7
+            s0 = np.uint8(d0 > q0) + np.uint8(2) * np.uint8(c0 > u0); s1 = np.uint8(d1 > q1) + np.uint8(2) * np.uint8(c1 > u1); s2 = np.uint8(d2 > q2) + np.uint8(2) * np.uint8(c2 > u2); s3 = np.uint8(d3 > q3) + np.uint8(2) * np.uint8(c3 > u3)
+            s4 = np.uint8(d4 > q4) + np.uint8(2) * np.uint8(c4 > u4); s5 = np.uint8(d5 > q5) + np.uint8(2) * np.uint8(c5 > u5); s6 = np.uint8(d6 > q6) + np.uint8(2) * np.uint8(c6 > u6); s7 = np.uint8(d7 > q7) + np.uint8(2) * np.uint8(c7 > u7)
             m0 = u0 if u0 < d0 else d0; m1 = u1 if u1 < d1 else d1; m2 = u2 if u2 < d2 else d2; m3 = u3 if u3 < d3 else d3
             m4 = u4 if u4 < d4 else d4; m5 = u5 if u5 < d5 else d5; m6 = u6 if u6 < d6 else d6; m7 = u7 if u7 < d7 else d7
             m0 = c0 if c0 < m0 else m0; m1 = c1 if c1 < m1 else m1; m2 = c2 if c2 < m2 else m2; m3 = c3 if c3 < m3 else m3
