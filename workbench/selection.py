@@ -19,8 +19,13 @@ history is the step whose checkpoint was kept (``choose`` is what both call).
 """
 from __future__ import annotations
 
+import copy
+import math
 from dataclasses import dataclass
 from typing import Any, Callable
+
+import torch
+from torch import Tensor
 
 Record = dict[str, Any]
 
@@ -101,3 +106,59 @@ def choose(name: str, history: list[Record]) -> Record | None:
 def label(name: str) -> str:
     """How a number selected by ``name`` is labelled (``ORACLE`` for rules that read target labels)."""
     return get_rule(name).label
+
+
+# -- online: what fit keeps while a run trains -----------------------------------------------
+
+class Diverged(Exception):
+    """Raised inside the step loop; ``fit`` turns it into ``RunFailed``."""
+
+    def __init__(self, reason: str, history: list):
+        super().__init__(reason)
+        self.reason, self.history = reason, history
+
+
+def _finite(losses: dict[str, float]) -> str | None:
+    """The name of the first loss that is not finite, if any."""
+    return next((name for name, value in losses.items() if not math.isfinite(value)), None)
+
+
+def _nonfinite_weights(state: dict[str, Tensor]) -> str | None:
+    return next((name for name, t in state.items() if t.is_floating_point() and not torch.isfinite(t).all()), None)
+
+
+class Selections:
+    """One run's record while it trains: its evaluations (``history``), the evaluation each
+    selection rule chose (``chosen``) and the checkpoints those choices need (``states``)."""
+
+    def __init__(self, experiment, config):   # config: a train.RunConfig
+        self.experiment, self.config = experiment, config
+        self.rules = [get_rule(name) for name in experiment.selections]
+        self.chosen: dict[str, dict | None] = {rule.name: None for rule in self.rules}
+        self.states: dict[int, dict[str, Tensor]] = {}
+        self.history: list[dict[str, Any]] = []
+
+    def evaluates(self, step: int) -> bool:
+        return step % self.config.eval_every == 0 or step == self.config.steps
+
+    def record(self, step: int, losses: dict[str, float], model, data, device) -> None:
+        """After ``step``'s update: raise ``Diverged`` at a loss (or, at an evaluation, a weight)
+        that is not finite; at an evaluation step evaluate ``model`` and keep a copy of it for
+        every rule whose choice the evaluation improves."""
+        if (bad := _finite(losses)) is not None:
+            raise Diverged(f"diverged at step {step}: loss {bad!r} is {losses[bad]} (try a lower learning rate)",
+                           self.history + [{"step": step, **losses}])
+        if not self.evaluates(step):
+            return
+        if (bad := _nonfinite_weights(model.state_dict())) is not None:
+            raise Diverged(f"diverged by step {step}: weight {bad!r} is not finite (try a lower learning "
+                           "rate)", self.history + [{"step": step, **losses}])
+        record = {"step": step, **losses, **self.experiment.evaluate(model, data, device)}
+        self.history.append(record)
+        improved = [rule for rule in self.rules if improves(rule, record, self.chosen[rule.name])]
+        for rule in improved:
+            self.chosen[rule.name] = record
+        if any(rule.name != "last" for rule in improved) and step != self.config.steps:
+            self.states[step] = copy.deepcopy(model.state_dict())
+        wanted = {r["step"] for r in self.chosen.values() if r is not None}
+        self.states = {s: v for s, v in self.states.items() if s in wanted}

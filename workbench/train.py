@@ -25,10 +25,8 @@ experiment kind (``workbench.experiment``), and returns a ``Run``.
 """
 from __future__ import annotations
 
-import copy
 import hashlib
 import json
-import math
 import time
 import warnings
 from contextlib import contextmanager, nullcontext
@@ -42,7 +40,7 @@ from torch import Tensor
 from workbench.data.datasets import resolve_root
 from workbench.data.domain import Scenario
 from workbench.experiment import get_experiment
-from workbench.selection import SELECTIONS, get_rule, improves, label
+from workbench.selection import SELECTIONS, Diverged, Selections, get_rule, label
 
 CODE_VERSION = "0.1.0"
 
@@ -189,14 +187,6 @@ class RunFailed(RuntimeError):
         return RunFailed, (self.run_id, self.config, self.reason, self.history)
 
 
-class Diverged(Exception):
-    """Raised inside the step loop; ``fit`` turns it into ``RunFailed``."""
-
-    def __init__(self, reason: str, history: list):
-        super().__init__(reason)
-        self.reason, self.history = reason, history
-
-
 @dataclass
 class Run:
     """One training: config, what each selection rule chose, the evaluations, provenance.
@@ -323,46 +313,18 @@ def check_device(device) -> None:
                          f"{torch.__version__} can use; run with --device cpu")
 
 
-def _finite(losses: dict[str, float]) -> str | None:
-    """The name of the first loss that is not finite, if any."""
-    return next((name for name, value in losses.items() if not math.isfinite(value)), None)
-
-
-def _nonfinite_weights(state: dict[str, Tensor]) -> str | None:
-    return next((name for name, t in state.items() if t.is_floating_point() and not torch.isfinite(t).all()), None)
-
-
 def _train(experiment, config: RunConfig, model, data, generator, device, progress):
-    """The step loop: ``update`` on each batch, evaluate every ``eval_every`` steps and at the
-    end, keep a copy of the model for every rule whose choice the evaluation improves.
+    """The step loop: ``update`` on each batch, ``Selections.record`` after it.
     Raises ``Diverged`` at the first loss or, at an evaluation, weight that is not finite."""
-    rules = [get_rule(name) for name in experiment.selections]
-    chosen: dict[str, dict | None] = {rule.name: None for rule in rules}
-    states: dict[int, dict[str, Tensor]] = {}
-    history: list[dict[str, Any]] = []
+    track = Selections(experiment, config)
     feed = experiment.batches(config, data, generator, device, model)
     for step in _progress(range(1, config.steps + 1), progress, f"{config.method} {config.source}->{config.target}"):
         model.progress = (step - 1) / config.steps
         batch = next(feed)
         with autocast(config.precision, device):
             losses = model.update(*batch)
-        if (bad := _finite(losses)) is not None:
-            raise Diverged(f"diverged at step {step}: loss {bad!r} is {losses[bad]} (try a lower learning rate)",
-                           history + [{"step": step, **losses}])
-        if step % config.eval_every == 0 or step == config.steps:
-            if (bad := _nonfinite_weights(model.state_dict())) is not None:
-                raise Diverged(f"diverged by step {step}: weight {bad!r} is not finite (try a lower learning "
-                               "rate)", history + [{"step": step, **losses}])
-            record = {"step": step, **losses, **experiment.evaluate(model, data, device)}
-            history.append(record)
-            improved = [rule for rule in rules if improves(rule, record, chosen[rule.name])]
-            for rule in improved:
-                chosen[rule.name] = record
-            if any(rule.name != "last" for rule in improved) and step != config.steps:
-                states[step] = copy.deepcopy(model.state_dict())
-            wanted = {r["step"] for r in chosen.values() if r is not None}
-            states = {s: v for s, v in states.items() if s in wanted}
-    return history, chosen, states
+        track.record(step, losses, model, data, device)
+    return track.history, track.chosen, track.states
 
 
 def _read_selections(experiment, model, data, device, chosen, states, keep_state):

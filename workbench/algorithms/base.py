@@ -126,8 +126,18 @@ class Algorithm(nn.Module):
 
     # -- the interface ---------------------------------------------------------------------
     def update(self, source: Batch, target: Tensor | None) -> dict[str, float]:
-        """One optimisation step; returns the named losses as floats."""
-        raise NotImplementedError
+        """One optimisation step; returns the named losses as floats. By default: ``loss_terms``,
+        then a step on its ``"loss"``; a method whose step is more than that overrides this."""
+        terms = self.loss_terms(source, target)
+        self.step(terms["loss"])
+        return {name: value.item() for name, value in terms.items()}
+
+    def loss_terms(self, source: Batch, target: Tensor | None) -> dict[str, Tensor]:
+        """The step's named losses as tensors, ``"loss"`` the one optimised. A method that
+        defines it can be trained packed (``workbench.packed``): it must be pure (no ``.item()``,
+        no optimiser, no random draws other than its ``nn.Dropout`` layers, no branching on
+        tensor values)."""
+        raise NotImplementedError(f"{type(self).__name__} defines update() only; it cannot be trained packed")
 
     def features(self, x: Tensor) -> Tensor:  # [B, C, T] -> [B, D]
         return self.featurizer(x)

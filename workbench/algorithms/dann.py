@@ -32,11 +32,10 @@ class DANN(Algorithm):
         return DomainAdversary(self.featurizer.out_dim, self.hparams["disc_hidden"],
                                schedule=self.hparams["grl_schedule"])
 
-    def update(self, source: Batch, target: Tensor | None) -> dict[str, float]:
+    def loss_terms(self, source: Batch, target: Tensor | None) -> dict[str, Tensor]:
         x_s, y_s = source
         f_s, f_t = self.features(x_s), self.features(target)   # [Bs, D], [Bt, D]
         cls = F.cross_entropy(self.classifier(f_s), y_s)
         dom = self.discriminator(f_s, f_t, self.progress)
         loss = cls + self.hparams["domain_weight"] * dom
-        self.step(loss)
-        return {"loss": loss.item(), "cls": cls.item(), "domain": dom.item()}
+        return {"loss": loss, "cls": cls, "domain": dom}

@@ -9,10 +9,15 @@ __all__ = ["grad_reverse", "domain_adversarial"]
 
 
 class _GradientReversal(torch.autograd.Function):
+    generate_vmap_rule = True   # torch.func transforms (packed runs) may call it
+
     @staticmethod
-    def forward(ctx, x: Tensor, coeff: float) -> Tensor:
-        ctx.coeff = coeff
+    def forward(x: Tensor, coeff: float) -> Tensor:
         return x.view_as(x)
+
+    @staticmethod
+    def setup_context(ctx, inputs, output) -> None:
+        ctx.coeff = inputs[1]
 
     @staticmethod
     def backward(ctx, grad_output: Tensor) -> tuple[Tensor, None]:
