@@ -92,3 +92,20 @@ def test_attention_dropout_is_its_own_rate_and_unset_keeps_the_old_numbers():
     assert len(attention) == 2 + 3 + 1 and all(m.dropout == 0.0 for m in attention)   # 2 layers, 3 scales, 1 mix
     assert {m.p for m in fast.modules() if isinstance(m, nn.Dropout)} == {0.1}        # residual dropout kept
     assert all(m.dropout == 0.1 for m in default.modules() if isinstance(m, nn.MultiheadAttention))
+
+
+def test_bench_limits_prints_flops_time_and_fraction_of_the_measured_peak(tmp_path, capsys):
+    import json
+
+    from workbench.cli import main
+    out = tmp_path / "bench.json"
+    assert main(["bench", "--configs", "DANN", "--precisions", "fp32", "--repeats", "1", "--warmup", "0",
+                 "--packed", "2", "--packed-methods", "ERM", "--out", str(out)]) == 0
+    payload = json.loads(out.read_text())
+    (row,) = payload["results"][0]["rows"]
+    assert row["step"] == "DANN" and row["gflop"] > 1 and row["ms"] > 0
+    assert row["peak_fraction"] == row["gflops"] / row["peak_gflops"] > 0
+    (packed,) = payload["packed"]
+    assert packed["method"] == "ERM" and packed["runs"] == 2 and packed["speedup"] > 0
+    printed = capsys.readouterr().out
+    assert "peak_fraction" in printed and "matmul peak GFLOP/s: fp32" in printed and "ms_per_run_step_packed" in printed

@@ -125,7 +125,9 @@ def cmd_bench(args: argparse.Namespace) -> int:
 def _bench_limits(args: argparse.Namespace):
     """Each method's step: FLOPs, ms, GFLOP/s and its fraction of the measured peak, per precision."""
     from workbench.analysis.cost import format_table
-    from workbench.analysis.limits import COLUMNS, run_limits
+    import torch
+
+    from workbench.analysis.limits import COLUMNS, PACKED_COLUMNS, measure_packed, run_limits
     payload = {"suite": "limits"}
     for batch_size in args.batch_sizes:
         result = run_limits(tuple(args.configs), tuple(args.precisions), batch_size=batch_size,
@@ -136,6 +138,11 @@ def _bench_limits(args: argparse.Namespace):
         peaks = ", ".join(f"{p} {v:.1f}" for p, v in result["peaks_gflops"].items())
         lines += [f"machine: {result['cpu_capability']}, {result['threads']} thread(s), matmul peak GFLOP/s: "
                   f"{peaks}; load {result['load_1min']:.2f}", format_table(result["rows"], COLUMNS), ""]
+    if args.packed:
+        devices = ["cpu"] + (["cuda"] if torch.cuda.is_available() and not args.cpu_only else [])
+        payload["packed"] = [measure_packed(method, runs=args.packed, batch_size=args.batch_sizes[0], device=device)
+                             for method in args.packed_methods for device in devices]
+        lines += ["whole fits, one by one vs packed (synthetic data):", format_table(payload["packed"], PACKED_COLUMNS)]
     return payload, lines
 
 
@@ -336,6 +343,10 @@ def _bench_command(commands) -> None:
                        help="limits: the steps to measure (default: all)")
     bench.add_argument("--precisions", nargs="+", default=list(PRECISIONS), choices=list(PRECISIONS),
                        help="limits: the precisions (default: all)")
+    bench.add_argument("--packed", type=whole_number(0), default=4,
+                       help="limits: also time this many seeds fitted one by one vs packed (0: not; default: 4)")
+    bench.add_argument("--packed-methods", nargs="+", default=["ERM", "DANN"],
+                       help="limits: the packable methods to time packed (default: ERM DANN)")
     bench.add_argument("--backbones", nargs="+", default=list(BACKBONE_NAMES), help="cost: the backbones")
     bench.add_argument("--d-model", type=positive_int, default=64, help="cost: model width (default: 64)")
     bench.add_argument("--layers", type=positive_int, default=2, help="cost: Transformer layers (the paper uses 8)")

@@ -11,6 +11,10 @@ random data of a dataset's shape (HAR's ``[9, 128]``, 6 classes, by default) at 
 - ``gflops``: ``gflop / ms``; ``peak_fraction``: that over the machine's measured peak for the
   precision (``matmul_peak``: a square ``torch.mm`` on the same thread count).
 
+``measure_packed``: whole ``fit``s of ``runs`` seeds of a packable method on the offline
+synthetic benchmark, one by one and packed (``workbench.packed``), as ms per run-step
+(training, one evaluation at the end and the selection read-out included).
+
 Rows are measured in this process on its torch thread count. Timings are wall-clock medians:
 on a shared machine they are noisy, so ``workbench bench`` prints the load beside them.
 """
@@ -27,7 +31,8 @@ from torch.utils.flop_counter import FlopCounterMode
 from workbench.algorithms.base import ALGORITHMS
 from workbench.train import PRECISIONS, autocast
 
-__all__ = ["STEPS", "matmul_peak", "step_flops", "measure_step", "run_limits", "COLUMNS"]
+__all__ = ["STEPS", "matmul_peak", "step_flops", "measure_step", "measure_packed", "run_limits", "COLUMNS",
+           "PACKED_COLUMNS"]
 
 #: the benchmarked steps: name -> (method, hyper-parameter overrides)
 STEPS: dict[str, tuple[str, dict[str, Any]]] = {
@@ -37,6 +42,8 @@ STEPS: dict[str, tuple[str, dict[str, Any]]] = {
 }
 
 COLUMNS = ("step", "precision", "batch_size", "threads", "gflop", "ms", "gflops", "peak_gflops", "peak_fraction")
+PACKED_COLUMNS = ("method", "runs", "steps", "batch_size", "device", "ms_per_run_step_alone",
+                  "ms_per_run_step_packed", "speedup")
 
 
 def _median_ms(fn, repeats: int, warmup: int, budget_s: float | None = None) -> float:
@@ -122,3 +129,23 @@ def run_limits(steps=tuple(STEPS), precisions=("fp32", "bf16"), batch_size: int 
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
     return {"rows": rows, "peaks_gflops": peaks, "load_1min": load,
             "cpu_capability": torch.backends.cpu.get_cpu_capability(), "threads": torch.get_num_threads()}
+
+
+def measure_packed(method: str = "DANN", runs: int = 4, steps: int = 20, batch_size: int = 32,
+                   device: str = "cpu") -> dict[str, Any]:
+    """ms per run-step of ``runs`` seeds of ``method`` fitted one by one and packed (synthetic data)."""
+    from workbench.packed import fit_packed
+    from workbench.train import RunConfig, fit
+    configs = [RunConfig(method, "synthetic", "0", "2", steps=steps, eval_every=steps, batch_size=batch_size,
+                         seed=seed) for seed in range(runs)]
+    fit(configs[0], device=device, progress=False, keep_state=False)            # warm-up: data, kernels
+    fit_packed(configs[:2], device=device, keep_state=False)
+    start = time.perf_counter()
+    for config in configs:
+        fit(config, device=device, progress=False, keep_state=False)
+    alone = (time.perf_counter() - start) * 1000 / (runs * steps)
+    start = time.perf_counter()
+    fit_packed(configs, device=device, keep_state=False)
+    packed = (time.perf_counter() - start) * 1000 / (runs * steps)
+    return {"method": method, "runs": runs, "steps": steps, "batch_size": batch_size, "device": device,
+            "ms_per_run_step_alone": alone, "ms_per_run_step_packed": packed, "speedup": alone / packed}
