@@ -29,7 +29,8 @@ def main() -> None:
     parser.add_argument("--tokenizer-steps", type=int, default=1000)
     parser.add_argument("--pretrain-steps", type=int, default=1000)
     parser.add_argument("--finetune-steps", type=int, default=500)
-    parser.add_argument("--mask-ratios", default="", help="e.g. 0.15,0.3,0.5,0.7 (seed 0, first target)")
+    parser.add_argument("--mask-ratios", default="", help="e.g. 0.15,0.3,0.5,0.7 (first target)")
+    parser.add_argument("--mask-seeds", default="", help="seeds of the mask-ratio curve (default: the first of --seeds)")
     parser.add_argument("--settings", default=json.dumps({
         "tokenizer": {"token_len": 8}, "encoder": {}, "pretrain": {"lr": 1e-3}, "finetune": {"lr": 3e-4}}))
     args = parser.parse_args()
@@ -55,11 +56,13 @@ def main() -> None:
 
     if args.mask_ratios:
         ratios = [float(r) for r in args.mask_ratios.split(",")]
-        curve = ctn.mask_ratio_curve(tokenizer.config, domains, targets[:1], ratios, seeds[:1], args.pretrain_steps,
+        mask_seeds = [int(s) for s in args.mask_seeds.split(",")] if args.mask_seeds else seeds[:1]
+        curve = ctn.mask_ratio_curve(tokenizer.config, domains, targets[:1], ratios, mask_seeds, args.pretrain_steps,
                                      args.finetune_steps, settings["encoder"], store, args.root,
                                      settings["pretrain"], settings["finetune"])
         curve.to_csv(out / "mask_ratio.csv", index=False)
-        print(curve[["mask_ratio", "target", "test_acc"]].to_string(), flush=True)
+        print(curve[["mask_ratio", "target", "seed", "test_acc"]].to_string(), flush=True)
+        print(curve.groupby("mask_ratio")["test_acc"].agg(["mean", "std", "count"]).round(4).to_string(), flush=True)
     print(f"total wall time {time.perf_counter() - start:.0f} s", flush=True)
 
 
