@@ -68,3 +68,20 @@ def test_a_pack_must_be_one_setting_with_distinct_seeds_of_a_packable_method():
         check_packable([RunConfig("LogoRA", "synthetic", "0", "2")])
     with pytest.raises(ValueError, match="nothing to pack"):
         check_packable([])
+
+
+def test_a_packed_sweep_packs_the_seeds_of_each_packable_setting_and_fits_the_rest_alone():
+    from workbench.packed import pack_groups
+    from workbench.results import MemoryStore
+    from workbench.sweep import sweep
+    erm, dann = configs("ERM", steps=4), configs("DANN", steps=4)
+    other = RunConfig("LogoRA", "synthetic", "0", "2", steps=2, eval_every=2)
+    mixed = [erm[0], dann[0], other, erm[1], dann[1], erm[2]]
+    assert [[c.method for c in g] for g in pack_groups(mixed)] == [["ERM"] * 3, ["DANN"] * 2, ["LogoRA"]]
+    store = MemoryStore()
+    ids = sweep(mixed, store=store, pack=True, progress=False)
+    devices = [store.get(i).device for i in ids]
+    assert devices == ["cpu (packed x3)", "cpu (packed x2)", "cpu", "cpu (packed x3)", "cpu (packed x2)",
+                       "cpu (packed x3)"]
+    with pytest.raises(ValueError, match="pack=True packs runs in this process"):
+        sweep(mixed, store=store, pack=True, workers=2, progress=False)

@@ -97,7 +97,9 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     configs = [replace(c, threads=args.threads, precision=args.precision) for c in configs]
     store = open_store(args.store or None)
     workers = args.workers if args.workers is not None else default_workers(len(configs), args.threads, args.store)
-    ids = sweep(configs, store=store, root=args.root, executor=args.executor, workers=workers,
+    if args.pack:
+        workers = 1
+    ids = sweep(configs, store=store, root=args.root, executor=args.executor, workers=workers, pack=args.pack,
                 address=args.address, device=args.device, progress=not args.json)
     rows = runs_frame(configs, ids, store)
     payload = {"runs": len(ids), "store": args.store or None,
@@ -324,6 +326,9 @@ def _sweep_command(commands) -> None:
     sw.add_argument("--workers", type=positive_int, default=None,
                     help="local worker processes (default: the usable cores divided by --threads, at most one "
                          "per run; 1 without a store file)")
+    sw.add_argument("--pack", action="store_true",
+                    help="train the seeds of each packable method together in this process (one vmapped step; "
+                         "the same numbers to float noise; for GPUs, where a small model's step is launch-bound)")
     sw.add_argument("--address", default=None, help="Ray cluster address, e.g. auto (executor ray)")
     sw.set_defaults(func=cmd_sweep)
 

@@ -31,7 +31,7 @@ from __future__ import annotations
 import copy
 import time
 from contextlib import contextmanager
-from dataclasses import fields
+from dataclasses import fields, replace
 
 import torch
 from torch import Tensor, nn
@@ -42,7 +42,7 @@ from workbench.experiment import get_experiment
 from workbench.train import (Diverged, Run, RunConfig, RunFailed, Selections, _read_selections, autocast,
                              check_device, config_id, set_seed, torch_threads)
 
-__all__ = ["fit_packed", "packable_methods", "check_packable"]
+__all__ = ["fit_packed", "packable_methods", "check_packable", "pack_groups"]
 
 
 def packable_methods() -> list[str]:
@@ -71,6 +71,22 @@ def check_packable(configs: list[RunConfig]) -> None:
     if first.method not in packable_methods():
         raise ValueError(f"method {first.method!r} defines update() only, so it cannot be trained packed; "
                          f"packable methods: {', '.join(packable_methods())}")
+
+
+def pack_groups(configs: list[RunConfig]) -> list[list[RunConfig]]:
+    """``configs`` in groups that can be packed (a packable method, one setting, distinct seeds),
+    in first-seen order; every other config is a group of its own."""
+    packable, groups, where = set(packable_methods()), [], {}
+    for config in configs:
+        key = repr(replace(config, seed=0, selection="last"))
+        if config.method not in packable or config.init_from is not None:
+            groups.append([config])
+        elif key in where and config.seed not in {c.seed for c in groups[where[key]]}:
+            groups[where[key]].append(config)
+        else:
+            where[key] = len(groups)
+            groups.append([config])
+    return groups
 
 
 class _Replay(nn.Module):

@@ -99,8 +99,11 @@ def open_store(store) -> ResultsStore | MemoryStore:
 
 def sweep(configs: list[RunConfig], store: Any = "runs/results.sqlite", root=None, executor: str = "local",
           workers: int = 1, address: str | None = None, device: str = "cpu", progress: bool = True,
-          data: Any = None, keep_state: bool = True) -> list[str]:
+          data: Any = None, keep_state: bool = True, pack: bool = False) -> list[str]:
     """Run every config not yet in ``store``; return the run ids of all configs, in order.
+
+    ``pack``: in this process, train the seeds of one packable method and setting together
+    (``workbench.packed``; the same numbers to float noise, faster where steps are launch-bound).
 
     ``store``: a path, a ``ResultsStore``, a ``MemoryStore`` or ``None`` (in memory).
     ``data``: loaded data for in-process runs: one object for every config, or a function
@@ -111,6 +114,9 @@ def sweep(configs: list[RunConfig], store: Any = "runs/results.sqlite", root=Non
     if workers < 1:
         raise ValueError(f"workers must be >= 1, got {workers}")
     in_process = executor == "local" and workers == 1
+    if pack and not in_process:
+        raise ValueError("pack=True packs runs in this process (executor='local', workers=1); a pool or Ray "
+                         "spreads runs over processes instead")
     if data is not None and not in_process:
         raise ValueError("data= is for in-process sweeps (executor='local', workers=1); with workers or Ray "
                          "each run loads its data from root")
@@ -129,14 +135,7 @@ def sweep(configs: list[RunConfig], store: Any = "runs/results.sqlite", root=Non
     for wave in _waves(configs):
         todo = [configs[i] for i in wave if not done[i]]
         if in_process:
-            for config in todo:
-                bar.set_postfix_str(f"{config.method} {config.source}->{config.target} seed {config.seed}")
-                try:
-                    fit(config, root=root, store=results, device=device, data=data_for(config), progress=False,
-                        keep_state=keep_state)
-                except RunFailed as failure:
-                    failed.append(failure)
-                bar.update()
+            failed += _sweep_here(todo, results, root, device, data_for, keep_state, pack, bar)
         elif executor == "local":
             failed += _sweep_pool(todo, results, root, workers, device, bar)
         else:
@@ -148,6 +147,27 @@ def sweep(configs: list[RunConfig], store: Any = "runs/results.sqlite", root=Non
         raise SweepError(f"{len(failed)} of {len(configs)} runs failed (recorded as failed in the store; the "
                          f"next sweep tries them again; the others are stored):\n{lines}")
     return ids
+
+
+def _sweep_here(todo, results, root, device, data_for, keep_state: bool, pack: bool, bar) -> list[RunFailed]:
+    """The runs of ``todo`` in this process, one by one or (``pack``) in packs; the failures."""
+    from workbench.packed import fit_packed, pack_groups
+    failed = []
+    for group in (pack_groups(todo) if pack else [[c] for c in todo]):
+        config = group[0]
+        seeds = "+".join(str(c.seed) for c in group)
+        bar.set_postfix_str(f"{config.method} {config.source}->{config.target} seed {seeds}")
+        try:
+            if len(group) > 1:
+                fit_packed(group, root=root, store=results, device=device, data=data_for(config),
+                           keep_state=keep_state)
+            else:
+                fit(config, root=root, store=results, device=device, data=data_for(config), progress=False,
+                    keep_state=keep_state)
+        except RunFailed as failure:
+            failed.append(failure)
+        bar.update(len(group))
+    return failed
 
 
 def runs_frame(configs: list[RunConfig], ids: list[str], store):
