@@ -39,6 +39,7 @@ STEPS: dict[str, tuple[str, dict[str, Any]]] = {
     "DANN": ("DANN", {}),
     "LogoRA (2 layers)": ("LogoRA", {}),
     "LogoRA (8 layers, paper)": ("LogoRA", {"backbone_options": {"layers": 8}}),
+    "LogoRA (8 layers, attention dropout 0)": ("LogoRA", {"backbone_options": {"layers": 8, "attention_dropout": 0.0}}),
 }
 
 COLUMNS = ("step", "precision", "batch_size", "threads", "gflop", "ms", "gflops", "peak_gflops", "peak_fraction")
