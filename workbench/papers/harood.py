@@ -1,9 +1,12 @@
 """HAROOD-style cross-person DG tables (Lu et al. 2025, "HAROOD"; AIFrontierLab/HAROOD): methods x
-held-out group, mean ± std over seeds, one table per selection rule, ERM as the reference row.
+held-out group, mean ± std over seeds, one column block per selection rule, ERM as the reference row.
 
-``configs`` plans the ``dg`` runs of a leave-one-group-out list; ``loader`` gives in-process
-sweeps the data (cached per scenario; the synthetic benchmark at a chosen size); ``table``
-turns ``sweep.runs_frame`` rows into the table, the best method per column marked, and
+``configs`` plans the ``dg`` runs of a leave-one-group-out list; ``with_lodo`` adds the
+auxiliary runs leave-one-domain-out validation needs (``workbench.dg.lodo``); ``loader`` gives
+in-process sweeps the data (cached per scenario; the synthetic benchmark at a chosen size);
+``frames`` reads the swept runs by each rule (``RULES``: training-domain validation, LODO, the
+ORACLE); ``table`` turns one rule's rows into the table, the best method per column marked,
+``blocks`` puts the rules' tables side by side, and
 ``win_tie_loss`` counts each method against ERM per held-out group (a tie: the difference of
 the seed means is within one pooled standard deviation of them).
 """
@@ -16,11 +19,16 @@ import numpy as np
 import pandas as pd
 
 from workbench.data.synthetic import Synthetic
+from workbench.dg import lodo
 from workbench.dg.data import DGScenario, load_dg
 from workbench.dg.scenarios import dg_scenarios
+from workbench.sweep import runs_frame
 from workbench.train import RunConfig
 
 REFERENCE = "ERM"
+#: Selection rule -> the title of its column block (the ORACLE always labelled so).
+RULES = {"source_val": "training-domain validation", lodo.NAME: "leave-one-domain-out validation",
+         "oracle": "ORACLE (best target accuracy: reads target labels)"}
 
 
 def configs(dataset: str, methods, seeds, groups=None, steps: int = 500, batch_size: int = 32,
@@ -44,11 +52,26 @@ def with_selection(planned: list[RunConfig], selection: str) -> list[RunConfig]:
     return [replace(c, selection=selection) for c in planned]
 
 
+def with_lodo(planned: list[RunConfig]) -> list[RunConfig]:
+    """The runs to sweep for every rule of ``RULES``: ``planned`` first, then LODO's auxiliary
+    runs (each source group held out once; ``len(planned)`` x 4 more trainings)."""
+    return lodo.with_auxiliary(planned)
+
+
+def frames(planned: list[RunConfig], swept: list[RunConfig], ids: list[str], store,
+           rules=tuple(RULES)) -> dict[str, pd.DataFrame]:
+    """Rule -> ``runs_frame`` rows of ``planned`` read by that rule. ``swept`` / ``ids``: what was
+    given to ``sweep`` and what it returned (``with_lodo(planned)`` when ``rules`` has ``lodo``)."""
+    main_ids = ids[:len(planned)]   # planned come first in what was swept
+    return {rule: lodo.lodo_frame(planned, swept, ids, store) if rule == lodo.NAME
+            else runs_frame(with_selection(planned, rule), main_ids, store) for rule in rules}
+
+
 def loader(root=None, synthetic_sizes: dict | None = None):
     """``config -> DGData`` for in-process sweeps, each scenario loaded once."""
     dataset = Synthetic(split_sizes=synthetic_sizes) if synthetic_sizes else None
 
-    @lru_cache(maxsize=16)
+    @lru_cache(maxsize=32)   # a LODO table reads 5 scenarios per held-out group
     def load(name: str, source: str, target: str):
         return load_dg(DGScenario.parse(name, source, target), root,
                        dataset if name == "synthetic" else None)
@@ -76,6 +99,11 @@ def table(frame: pd.DataFrame, metric: str = "target_test_acc") -> pd.DataFrame:
         cells.loc[best, column] = f"**{cells.loc[best, column]}**"
     cells.index.name = "method"
     return cells
+
+
+def blocks(by_rule: dict[str, pd.DataFrame], metric: str = "target_test_acc") -> pd.DataFrame:
+    """``table`` of each rule's rows side by side: one column block per rule, titled by ``RULES``."""
+    return pd.concat({RULES.get(rule, rule): table(frame, metric) for rule, frame in by_rule.items()}, axis=1)
 
 
 def win_tie_loss(frame: pd.DataFrame, metric: str = "target_test_acc") -> pd.DataFrame:
