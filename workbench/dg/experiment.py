@@ -10,6 +10,7 @@ Recorded at every evaluation: ``source_val_acc`` / ``source_val_loss`` (the mean
 domains of each domain's validation accuracy / cross-entropy: DomainBed's training-domain
 validation) and ``target_test_acc``. Rules served: ``last``, ``source_val`` (training-domain
 validation, the default) and ``oracle`` (labelled ORACLE: it reads target labels).
+Leave-one-domain-out validation is read from other runs of the same config (``workbench.dg.lodo``).
 """
 from __future__ import annotations
 
