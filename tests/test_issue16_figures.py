@@ -74,3 +74,49 @@ def test_issue16_explorer_labels_say_how_runs_of_one_method_differ():
             {**base, "method": "CDAN", "steps": 60, "seed": 0, "run_id": "dddddd44"},
             {**base, "method": "CDAN", "steps": 60, "seed": 0, "run_id": "eeeeee55"}]
     assert run_labels(rows) == ["ERM (60 steps)", "ERM (6 steps)", "DANN", "CDAN (dddddd)", "CDAN (eeeeee)"]
+
+
+def test_issue16_sample_slider_runs_over_the_chosen_class_and_follows_it():
+    model = ALGORITHMS.create("LogoRA", 3, 4, 64, SMALL)
+    source = domain(0)
+    target = Domain(source.x[:13], np.array([0] * 5 + [1] * 2 + [2] * 6, dtype=np.int64), source.meta)
+    box = attention_explorer(model, {"source": source, "target": target}, start=("target", 0, 7))
+    (domain_box, class_box), (sample_box, _) = box.children[0].children, box.children[1].children
+    assert (sample_box.min, sample_box.max, sample_box.value) == (0, 4, 2)    # 5 samples of class 0; 7 wraps to 2
+    class_box.value = 1                                                        # 2 samples: the value is clamped
+    assert (sample_box.max, sample_box.value) == (1, 1)
+    class_box.value = 2
+    assert sample_box.max == 5
+    sample_box.value = 5
+    domain_box.value = "source"                                                # 10 per class there
+    assert (sample_box.max, sample_box.value) == (9, 5)
+
+
+def test_issue16_explorer_figure_and_controls_fit_the_output_area():
+    from workbench.analysis import plots
+    from workbench.analysis.features import FeatureSet
+    from workbench.analysis.widgets import DESCRIPTION_PX, MapExplorer
+
+    fs = FeatureSet("m", np.zeros((20, 2), np.float32), np.arange(20) % 4, np.repeat([0, 1], 10).astype(np.int8), 4,
+                    "test")
+    for n in range(1, 7):                                       # the explorer's panel for 1-6 maps
+        fig = plots.embedding_panel_plotly({f"m{i}": (np.zeros((20, 2)), fs) for i in range(n)}, "tsne")
+        assert fig.layout.width is None and fig.layout.autosize      # fills its output area, never wider
+        assert len({t.xaxis for t in fig.data}) == n                 # every map drawn ...
+        assert min(n, plots.MAPS_PER_ROW) * 300 <= plots.OUTPUT_WIDTH   # ... >= 300 px wide each
+
+    class Store:                                                # the controls need only the store's rows
+        path = "store"
+
+        def rows(self):
+            return [{"dataset": "toy", "source": 0, "target": 1, "method": m, "steps": 6, "seed": 0,
+                     "run_id": m * 4} for m in ("ERM", "DANN")]
+
+    explorer = MapExplorer(Store())
+    px = lambda width: int(str(width).removesuffix("px"))              # noqa: E731
+    first, second = explorer.widget.children[0], explorer.widget.children[1]
+    assert explorer.projection not in first.children                 # the toggle buttons are not squeezed in
+    assert sum(px(c.layout.width) for c in first.children) <= plots.OUTPUT_WIDTH
+    runs, (projection, button) = second.children[0], second.children[1].children
+    buttons = len(projection.options) * (px(projection.style.button_width) + 6) + DESCRIPTION_PX
+    assert px(runs.layout.width) + max(buttons, px(button.layout.width)) <= plots.OUTPUT_WIDTH

@@ -1,12 +1,14 @@
 """The notebooks' widgets in a real browser (issue 16): JupyterLab on 127.0.0.1 with a token,
 headless Chromium driven by Selenium. Each notebook is opened (a copy with small parameters),
 all its cells are run, and the test checks that no cell errors, that every widget renders with
-its figure, and that moving one control of each widget changes that figure.
+its figure, that moving one control of each widget changes that figure, that every plotly figure
+(top level or in a widget) fits within its output area, and that no widget's toggle buttons wrap
+onto a second line. The widths, toggle lines and slider ranges are printed per notebook.
 
 Needs Debian's ``chromium`` and ``chromium-driver`` (``.ci/run`` installs them) and selenium
 (the ``test`` extra); skips with the reason otherwise. A screenshot of each notebook as the test
-left it goes to ``$WORKBENCH_BROWSER_SHOTS`` if set (else the test's temporary folder). Only loopback traffic: the browser talks
-to the local JupyterLab, which is started and killed (its whole process group) by the fixture.
+left it, and of each widget whole, goes to ``$WORKBENCH_BROWSER_SHOTS`` if set (else the test's
+temporary folder). Only loopback traffic: the browser talks to the local JupyterLab, which is started and killed (its whole process group) by the fixture.
 """
 from __future__ import annotations
 
@@ -215,6 +217,32 @@ return {figure: Array.from(v.querySelectorAll('img')).map(i => i.src).join('|')
 """
 
 
+#: Every drawn plotly figure (top level or inside a widget): its rendered width, its main SVG's, and the
+#: width of the output area holding it (the innermost ``.jp-OutputArea-output``), in CSS px, and how far
+#: its right edge runs past that area's.
+WIDTHS_JS = """
+return Array.from(document.querySelectorAll('.jp-Notebook .js-plotly-plot')).filter(p => p.querySelector('.main-svg'))
+  .map(p => {
+    const area = (p.closest('.jp-OutputArea-output') || p.parentElement).getBoundingClientRect();
+    const plot = p.getBoundingClientRect(), svg = p.querySelector('.main-svg').getBoundingClientRect();
+    return {plot: plot.width, svg: svg.width, area: area.width, in_widget: !!p.closest('.jupyter-widgets'),
+            overhang: Math.max(plot.right, svg.right) - area.right};
+  });
+"""
+#: Each widget's toggle buttons: how many lines they take (distinct tops), and each slider's range as drawn.
+CONTROLS_JS = """
+const lines = g => new Set(Array.from(g.querySelectorAll('button'))
+  .map(b => Math.round(b.getBoundingClientRect().top))).size;
+return {toggles: Array.from(document.querySelectorAll('.jp-Notebook .widget-toggle-buttons'))
+          .map(g => ({label: g.innerText.replace(/\\s+/g, ' ').trim(), lines: lines(g)})),
+        sliders: Array.from(document.querySelectorAll('.jp-Notebook .widget-slider .noUi-handle'))
+          .map(h => h.getAttribute('aria-valuemin') + '..' + h.getAttribute('aria-valuemax')
+                    + ' at ' + h.getAttribute('aria-valuenow'))};
+"""
+#: How far (px) a figure may run past its output area (sub-pixel rounding, borders).
+WIDTH_SLACK = 2
+
+
 def _open_and_run(driver, base: str, token: str, name: str) -> dict:
     driver.get(f"{base}/lab/tree/{name}.ipynb?reset&token={token}")
     _wait(f"{name}: the notebook and an idle kernel", OPEN_S,
@@ -308,15 +336,31 @@ def test_notebook_widgets_in_browser(browser, jupyterlab, name, capsys, tmp_path
     try:
         page = _check_rendered(browser, name, state)
         records = _check_widgets(browser, name)
+        widths, controls = browser.execute_script(WIDTHS_JS), browser.execute_script(CONTROLS_JS)
     finally:
-        shot = Path(os.environ.get("WORKBENCH_BROWSER_SHOTS", tmp_path)) / f"browser_{name}.png"
-        browser.save_screenshot(str(shot))
+        shots = Path(os.environ.get("WORKBENCH_BROWSER_SHOTS", tmp_path))
+        browser.save_screenshot(str(shots / f"browser_{name}.png"))
+        for i, view in enumerate(browser.execute_script(VIEWS_JS)):     # each widget whole, as drawn
+            browser.execute_script("arguments[0].scrollIntoView({block: 'start'});", view)
+            view.screenshot(str(shots / f"browser_{name}_widget{i}.png"))
     with capsys.disabled():
         print(f"\n[browser] {name}: {len(state['cells'])} code cells run, no errors; {page['plotly']} plotly figures, "
               f"{page['images']} images, {page['widgets']} widgets: "
               + ("; ".join(f"{r['moved']} -> figure changed: {'yes' if r['changed'] else 'no'}" for r in records)
                  or "none") + f" ({time.monotonic() - start:.0f} s)")
+        sizes = [f"{w['plot']:.0f}/{w['svg']:.0f} in {w['area']:.0f}" + (" (widget)" if w["in_widget"] else "")
+                 for w in widths]
+        toggles = [f"{t['label']!r} on {t['lines']} line(s)" for t in controls["toggles"]]
+        print(f"[browser] {name}: plotly widths (figure/svg in output area, px): {', '.join(sizes) or 'none'}; "
+              f"toggle buttons: {', '.join(toggles) or 'none'}; "
+              f"sliders (min..max at value): {', '.join(controls['sliders']) or 'none'}")
     assert page["plotly"] + page["images"] > 0, f"{name}: no figure rendered"
+    too_wide = [w for w in widths
+                if max(w["plot"], w["svg"]) > w["area"] + WIDTH_SLACK or w["overhang"] > WIDTH_SLACK]
+    assert not too_wide, (f"{name}: plotly figures wider than their output area (cut off): "
+                          + "; ".join(f"{max(w['plot'], w['svg']):.0f} px in {w['area']:.0f} px" for w in too_wide))
+    wrapped = [t["label"] for t in controls["toggles"] if t["lines"] > 1]
+    assert not wrapped, f"{name}: toggle buttons wrap onto a second line: {wrapped}"
     unchanged = [r for r in records if not r["changed"]]
     assert not unchanged, (f"{name}: the figure did not change within {CONTROL_S} s after moving a control: "
                            + "; ".join(f"widget {r['widget']}: {r['moved']}" for r in unchanged))

@@ -114,10 +114,15 @@ def pick_sample(domain, class_index: int, sample: int) -> int:
     return int(indices[sample % len(indices)])
 
 
+def class_count(domain, class_index: int) -> int:
+    """How many series of class ``class_index`` ``domain`` holds."""
+    return int((domain.y == class_index).sum())
+
+
 def sample_title(domain, name: str, class_index: int, sample: int) -> str:
     """``"target: class 2, sample 3 of 14 (index 38 in the split)"``: the numbers the controls
     set first, then where that series sits in its split."""
-    count = int((domain.y == class_index).sum())
+    count = class_count(domain, class_index)
     index = pick_sample(domain, class_index, sample)
     return f"{name}: class {class_index}, sample {sample % count} of {count} (index {index} in the split)"
 
@@ -146,7 +151,9 @@ def attention_explorer(model, domains: dict, top_fraction: float = 0.1, start: t
     name0, class0, sample0 = start or (next(iter(domains)), 0, 0)
     domain_box = widgets.Dropdown(options=list(domains), value=name0, description="domain")
     class_box = widgets.Dropdown(options=list(range(first.num_classes)), value=class0, description="class")
-    sample_box = widgets.IntSlider(sample0, 0, 50, description="sample")
+    # the slider runs over the samples of the chosen domain's class (and follows a change of either)
+    count0 = class_count(domains[name0], class0)
+    sample_box = widgets.IntSlider(sample0 % count0 if count0 else 0, 0, max(count0 - 1, 0), description="sample")
     scale_box = widgets.SelectMultiple(options=[(name, i) for i, name in enumerate(scale_names)],
                                        value=tuple(range(len(scale_names))), description="scales")
     output = widgets.Output()
@@ -166,12 +173,34 @@ def attention_explorer(model, domains: dict, top_fraction: float = 0.1, start: t
             display(fig)
             plt.close(fig)
 
-    for box in (domain_box, class_box, sample_box, scale_box):
-        box.observe(redraw, names="value")
+    _observe_controls(domains, domain_box, class_box, sample_box, scale_box, redraw)
     # The first figure is set as the output's state, not sent as output messages: those, sent
     # while a notebook runs headless (papermill, nbval), intermittently hung execution.
     output.outputs = (_png_output(figure()),)
     return widgets.VBox([widgets.HBox([domain_box, class_box]), widgets.HBox([sample_box, scale_box]), output])
+
+
+def _observe_controls(domains: dict, domain_box, class_box, sample_box, scale_box, redraw) -> None:
+    """Redraw on any control; a change of domain or class first sets the sample slider's range to
+    that class's samples (its value is clamped then: one redraw, not two)."""
+    syncing = []
+
+    def on_sample(*_):
+        if not syncing:
+            redraw()
+
+    def on_class_or_domain(*_):
+        syncing.append(True)
+        try:
+            sample_box.max = max(class_count(domains[domain_box.value], class_box.value) - 1, 0)
+        finally:
+            syncing.clear()
+        redraw()
+
+    for box in (domain_box, class_box):
+        box.observe(on_class_or_domain, names="value")
+    sample_box.observe(on_sample, names="value")
+    scale_box.observe(redraw, names="value")
 
 
 def _png_output(fig) -> dict[str, Any]:

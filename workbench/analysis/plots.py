@@ -33,9 +33,12 @@ class StaticFigure(Figure):
 
 DOMAIN_MARKERS = {SOURCE: "o", TARGET: "x"}
 PLOTLY_MARKERS = {SOURCE: "circle", TARGET: "x"}
-#: Width (px) that an interactive figure may take: JupyterLab's output area is ~1220 px wide on a
-#: 1280 px screen with the side panel closed; a little less leaves room for the scroll bar.
-OUTPUT_WIDTH = 1100
+#: Width (px) of the output area the interactive layouts are planned for: JupyterLab's output area
+#: is 953 px in a 1400 px window with the file browser open (measured by tests/browser; wider with
+#: the side panel closed). Plotly figures take no fixed width: they fill the
+#: output area they are drawn in (``autosize``), whatever its width, and never run past it; this
+#: width only sets how many maps share a row (``MAPS_PER_ROW`` maps of >= ~300 px each).
+OUTPUT_WIDTH = 950
 MAPS_PER_ROW = 3
 #: Font size (points) of the numbers written in a heatmap's cells (readable at 80-100 dpi).
 ANNOTATION_POINTS = 9
@@ -242,9 +245,12 @@ def embedding_panel_plotly(maps: dict[str, tuple[np.ndarray, FeatureSet]], proje
             fig.add_trace(trace, row=row + 1, col=col + 1)
         fig.update_xaxes(title_text=f"{axis} 1", showticklabels=False, row=row + 1, col=col + 1)
         fig.update_yaxes(title_text=f"{axis} 2", showticklabels=False, row=row + 1, col=col + 1)
-    # the whole figure fits the notebook's output area: maps wrap to rows, the legend goes below
-    fig.update_layout(width=OUTPUT_WIDTH, height=MAP_HEIGHT * rows + 160, legend_title_text="class, domain",
-                      legend=dict(orientation="h", yanchor="top", y=-0.04, x=0), margin=dict(l=40, r=20, t=60))
+    # the whole figure fits the notebook's output area: no fixed width (it fills the area it is drawn
+    # in), maps wrap to rows, the legend goes below with its title above the items (a title beside
+    # them makes plotly wrap the items too late: the last one of a row is cut at the right edge)
+    fig.update_layout(autosize=True, width=None, height=MAP_HEIGHT * rows + 160,
+                      legend=dict(orientation="h", yanchor="top", y=-0.04, x=0,
+                                  title=dict(text="class, domain", side="top")), margin=dict(l=40, r=20, t=60))
     return fig
 
 

@@ -12,6 +12,11 @@ from workbench.analysis.maps import MethodMaps, compare_methods
 from workbench.analysis.plots import embedding_panel, embedding_panel_plotly
 
 
+#: Widths (px) of the explorer's controls (fields, one projection button, the draw button, a
+#: description label): each row of them fits ``plots.OUTPUT_WIDTH`` (tests/test_issue16_figures.py).
+FIELD_PX, TOGGLE_PX, BUTTON_PX, DESCRIPTION_PX = 300, 64, 150, 90
+
+
 def _pair_label(row: dict[str, Any]) -> str:
     return f"{row['source']}→{row['target']}"
 
@@ -58,18 +63,22 @@ class MapExplorer:
         self._pairs = dict(pairs or {})
         self.current: MethodMaps | None = None   # the maps last drawn by ``refresh``
         datasets = sorted({r["dataset"] for r in self.rows})
-        self.dataset = w.Dropdown(options=datasets, description="dataset")
-        self.pair = w.Dropdown(description="pair")
-        self.methods = w.SelectMultiple(description="runs", rows=6)
-        self.projection = w.ToggleButtons(options=list(projections), description="projection")
-        self.button = w.Button(description="draw maps", button_style="primary")
+        self.dataset = w.Dropdown(options=datasets, description="dataset", layout=w.Layout(width=f"{FIELD_PX}px"))
+        self.pair = w.Dropdown(description="pair", layout=w.Layout(width=f"{FIELD_PX}px"))
+        self.methods = w.SelectMultiple(description="runs", rows=6, layout=w.Layout(width=f"{FIELD_PX}px"))
+        self.projection = w.ToggleButtons(options=list(projections), description="projection",
+                                          style={"button_width": f"{TOGGLE_PX}px"})
+        self.button = w.Button(description="draw maps", button_style="primary",
+                               layout=w.Layout(width=f"{BUTTON_PX}px"))
         self.output = w.Output()
         self.dataset.observe(self._on_dataset, names="value")
         self.pair.observe(self._on_pair, names="value")
         self.button.on_click(lambda _: self.refresh())
         self._on_dataset()
-        self.widget = w.VBox([w.HBox([self.dataset, self.pair, self.projection]),
-                              w.HBox([self.methods, self.button]), self.output])
+        # two rows of controls, each narrower than the output area: the projection buttons stay on
+        # one line beside the runs, with the draw button under them
+        self.widget = w.VBox([w.HBox([self.dataset, self.pair]),
+                              w.HBox([self.methods, w.VBox([self.projection, self.button])]), self.output])
 
     # -- choices ------------------------------------------------------------------------------
     def _rows_for(self, dataset: str, pair: str | None = None) -> list[dict[str, Any]]:
