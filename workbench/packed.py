@@ -31,7 +31,7 @@ from __future__ import annotations
 import copy
 import time
 from contextlib import contextmanager
-from dataclasses import fields, replace
+from dataclasses import fields
 
 import torch
 from torch import Tensor, nn
@@ -39,8 +39,9 @@ from torch import Tensor, nn
 from workbench.algorithms.base import ALGORITHMS, Algorithm
 from workbench.data.datasets import resolve_root
 from workbench.experiment import get_experiment
-from workbench.train import (Diverged, Run, RunConfig, RunFailed, Selections, _read_selections, autocast,
-                             check_device, config_id, set_seed, torch_threads)
+from workbench.selection import Diverged, Selections
+from workbench.train import (Run, RunConfig, RunFailed, _read_selections, autocast, check_device, config_id,
+                             set_seed, torch_threads)
 
 __all__ = ["fit_packed", "packable_methods", "check_packable", "pack_groups"]
 
@@ -50,15 +51,24 @@ def packable_methods() -> list[str]:
     return [name for name in ALGORITHMS.names() if ALGORITHMS.get(name).loss_terms is not Algorithm.loss_terms]
 
 
+#: the fields packed runs may differ in; every other field is their shared setting
+PER_RUN_FIELDS = ("seed", "selection")
+
+
+def _setting(config: RunConfig) -> dict:
+    """What packed runs must share: every field of ``config`` but ``PER_RUN_FIELDS``."""
+    return {f.name: getattr(config, f.name) for f in fields(RunConfig) if f.name not in PER_RUN_FIELDS}
+
+
 def check_packable(configs: list[RunConfig]) -> None:
     """Refuse a pack that is not one method, scenario and setting with different seeds."""
     if not configs:
         raise ValueError("nothing to pack: configs is empty")
     first = configs[0]
+    shared = _setting(first)
     for config in configs:
         config.check()
-        differs = [f.name for f in fields(RunConfig) if f.name not in ("seed", "selection")
-                   and getattr(config, f.name) != getattr(first, f.name)]
+        differs = [name for name, value in _setting(config).items() if value != shared[name]]
         if differs:
             raise ValueError(f"packed runs differ only in seed (and the selection they report); "
                              f"{config.method} seed {config.seed} differs from the first in {', '.join(differs)}: "
@@ -78,7 +88,7 @@ def pack_groups(configs: list[RunConfig]) -> list[list[RunConfig]]:
     in first-seen order; every other config is a group of its own."""
     packable, groups, where = set(packable_methods()), [], {}
     for config in configs:
-        key = repr(replace(config, seed=0, selection="last"))
+        key = repr(_setting(config))
         if config.method not in packable or config.init_from is not None:
             groups.append([config])
         elif key in where and config.seed not in {c.seed for c in groups[where[key]]}:
@@ -93,10 +103,9 @@ class _Replay(nn.Module):
     """Stands for an ``nn.Dropout`` in the packed module: records the shapes it is called on
     (``recording``) or multiplies by the next mask fed in (``feeding``)."""
 
-    def __init__(self, p: float):
+    def __init__(self, p: float, tape: dict):
         super().__init__()
-        self.p = p
-        self.tape: dict = {"record": None, "masks": None}
+        self.p, self.tape = p, tape
 
     def forward(self, x: Tensor) -> Tensor:
         if self.tape["record"] is not None:
@@ -109,9 +118,7 @@ def _replace_dropout(module: nn.Module, tape: dict) -> None:
     for parent in module.modules():
         for name, child in list(parent.named_children()):
             if type(child) is nn.Dropout:
-                replay = _Replay(child.p)
-                replay.tape = tape
-                setattr(parent, name, replay)
+                setattr(parent, name, _Replay(child.p, tape))
             elif isinstance(child, nn.modules.dropout._DropoutNd):
                 raise ValueError(f"{type(child).__name__} layers cannot be replayed packed; only nn.Dropout")
 

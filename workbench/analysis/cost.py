@@ -50,17 +50,20 @@ def _sync(device: str) -> None:
         torch.cuda.synchronize()
 
 
-def _timed(fn, repeats: int, warmup: int, device: str) -> float:
-    """Median milliseconds of ``fn()`` over ``repeats`` calls after ``warmup`` calls."""
+def median_ms(fn, repeats: int, warmup: int, device: str = "cpu", budget_s: float | None = None) -> float:
+    """Median milliseconds of ``fn()`` over ``repeats`` calls after ``warmup`` calls; with
+    ``budget_s``, fewer repeats (at least one) once the budget is spent."""
     for _ in range(warmup):
         fn()
     _sync(device)
-    times = []
+    times, begin = [], time.perf_counter()
     for _ in range(repeats):
         start = time.perf_counter()
         fn()
         _sync(device)
         times.append((time.perf_counter() - start) * 1000)
+        if budget_s is not None and time.perf_counter() - begin > budget_s:
+            break
     return statistics.median(times)
 
 
@@ -71,11 +74,12 @@ def _build(config: dict, shape: tuple[int, int, int], num_classes: int, options:
     return ALGORITHMS.create("LogoRA", channels, num_classes, seq_len, hparams).to(device)
 
 
-def _data(batch: int, shape, num_classes: int, device: str, seed: int = 0):
+def random_batch(batch: int, shape: tuple[int, int], num_classes: int, device: str = "cpu", seed: int = 0):
+    """A seeded random UDA batch: ``((x_s [B, C, T], y_s [B]), x_t [B, C, T])`` for ``shape = (C, T)``."""
     g = torch.Generator().manual_seed(seed)
-    x_s = torch.randn(batch, *shape[1:], generator=g).to(device)
+    x_s = torch.randn(batch, *shape, generator=g).to(device)
     y_s = (torch.arange(batch) % num_classes).to(device)
-    x_t = torch.randn(batch, *shape[1:], generator=g).to(device)
+    x_t = torch.randn(batch, *shape, generator=g).to(device)
     return (x_s, y_s), x_t
 
 
@@ -93,7 +97,7 @@ def _soft_dtw_alone(algorithm, batch, repeats, warmup, device) -> float | None:
 
     def run():
         soft_dtw(a, b, algorithm.hparams["dtw_gamma"]).sum().backward()
-    return _timed(run, repeats, warmup, device)
+    return median_ms(run, repeats, warmup, device)
 
 
 def _cuda_graph_step(algorithm, batch, repeats, warmup, device) -> dict:
@@ -113,7 +117,7 @@ def _cuda_graph_step(algorithm, batch, repeats, warmup, device) -> dict:
         with torch.cuda.graph(graph):
             loss = torch.nn.functional.cross_entropy(algorithm.predict(x_s), y_s)
             loss.backward()
-        return {"cuda_graph_fwd_bwd_ms": _timed(graph.replay, repeats, warmup, device)}
+        return {"cuda_graph_fwd_bwd_ms": median_ms(graph.replay, repeats, warmup, device)}
     except Exception as error:  # report, never fail the benchmark
         return {"cuda_graph_error": f"{type(error).__name__}: {error}"[:200]}
 
@@ -124,7 +128,7 @@ def measure(config: dict, batch_size: int, device: str = "cpu", shape=(1, 3, 128
     torch.manual_seed(0)
     options = {} if options is None else options
     algorithm = _build(config, shape, num_classes, options, device)
-    batch = _data(batch_size, shape, num_classes, device)
+    batch = random_batch(batch_size, shape[1:], num_classes, device)
     row: dict[str, Any] = {"config": config["name"], "backbone": config["backbone"], "batch_size": batch_size,
                            "device": device, "threads": torch.get_num_threads(),
                            "params": sum(p.numel() for p in algorithm.featurizer.parameters())
@@ -132,16 +136,16 @@ def measure(config: dict, batch_size: int, device: str = "cpu", shape=(1, 3, 128
     if device.startswith("cuda"):
         torch.cuda.reset_peak_memory_stats()
     algorithm.train()
-    row["train_step_ms"] = _timed(lambda: algorithm.update(*batch), repeats, warmup, device)
+    row["train_step_ms"] = median_ms(lambda: algorithm.update(*batch), repeats, warmup, device)
     if device.startswith("cuda"):
         row["peak_memory_mb"] = torch.cuda.max_memory_allocated() / 2**20
     algorithm.eval()
     with torch.no_grad():
-        row["inference_ms"] = _timed(lambda: algorithm.predict(batch[0][0]), repeats, warmup, device)
+        row["inference_ms"] = median_ms(lambda: algorithm.predict(batch[0][0]), repeats, warmup, device)
     if algorithm.hparams["use_dtw"]:
         algorithm.train()
         algorithm.hparams["use_dtw"] = False
-        without = _timed(lambda: algorithm.update(*batch), repeats, warmup, device)
+        without = median_ms(lambda: algorithm.update(*batch), repeats, warmup, device)
         algorithm.hparams["use_dtw"] = True
         row["step_without_dtw_ms"] = without
         row["soft_dtw_share"] = max(0.0, (row["train_step_ms"] - without) / row["train_step_ms"])

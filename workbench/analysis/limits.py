@@ -21,7 +21,6 @@ on a shared machine they are noisy, so ``workbench bench`` prints the load besid
 from __future__ import annotations
 
 import os
-import statistics
 import time
 from typing import Any
 
@@ -29,6 +28,7 @@ import torch
 from torch.utils.flop_counter import FlopCounterMode
 
 from workbench.algorithms.base import ALGORITHMS
+from workbench.analysis.cost import median_ms, random_batch
 from workbench.train import PRECISIONS, autocast
 
 __all__ = ["STEPS", "matmul_peak", "step_flops", "measure_step", "measure_packed", "run_limits", "COLUMNS",
@@ -47,21 +47,6 @@ PACKED_COLUMNS = ("method", "runs", "steps", "batch_size", "device", "ms_per_run
                   "ms_per_run_step_packed", "speedup")
 
 
-def _median_ms(fn, repeats: int, warmup: int, budget_s: float | None = None) -> float:
-    """Median milliseconds of ``fn()`` over ``repeats`` calls after ``warmup`` calls; with
-    ``budget_s``, fewer repeats (at least one) once the budget is spent."""
-    for _ in range(warmup):
-        fn()
-    times, start = [], time.perf_counter()
-    for _ in range(repeats):
-        t = time.perf_counter()
-        fn()
-        times.append((time.perf_counter() - t) * 1000)
-        if budget_s is not None and time.perf_counter() - start > budget_s:
-            break
-    return statistics.median(times)
-
-
 def matmul_peak(precision: str = "fp32", size: int = 1024, repeats: int = 5) -> float:
     """GFLOP/s of a ``[size, size] @ [size, size]`` product in ``precision``'s dtype on this
     process's torch threads: the machine's practical peak for dense work."""
@@ -69,7 +54,7 @@ def matmul_peak(precision: str = "fp32", size: int = 1024, repeats: int = 5) -> 
     g = torch.Generator().manual_seed(0)
     a = torch.randn(size, size, generator=g).to(dtype)
     b = torch.randn(size, size, generator=g).to(dtype)
-    ms = _median_ms(lambda: torch.mm(a, b), repeats, warmup=1, budget_s=5.0)
+    ms = median_ms(lambda: torch.mm(a, b), repeats, warmup=1, budget_s=5.0)
     return 2 * size ** 3 / (ms * 1e6)
 
 
@@ -79,14 +64,6 @@ def _algorithm(method: str, hparams: dict, shape: tuple[int, int], num_classes: 
     model.train()
     model.optimizer  # built before timing, as fit does
     return model
-
-
-def _batch(batch_size: int, shape: tuple[int, int], num_classes: int, seed: int = 0):
-    g = torch.Generator().manual_seed(seed)
-    x_s = torch.randn(batch_size, *shape, generator=g)                  # [B, C, T]
-    y_s = torch.arange(batch_size) % num_classes                        # [B]
-    x_t = torch.randn(batch_size, *shape, generator=g)                  # [B, C, T]
-    return (x_s, y_s), x_t
 
 
 def step_flops(model, batch, precision: str = "fp32") -> int:
@@ -101,13 +78,13 @@ def measure_step(name: str, method: str, hparams: dict, precision: str = "fp32",
                  peak: float | None = None) -> dict[str, Any]:
     """One row (see the module doc); ``peak``: the precision's GFLOP/s, measured if not given."""
     model = _algorithm(method, hparams, shape, num_classes)
-    batch = _batch(batch_size, shape, num_classes)
+    batch = random_batch(batch_size, shape, num_classes)
     flops = step_flops(model, batch, precision)
 
     def step():
         with autocast(precision):
             model.update(*batch)
-    ms = _median_ms(step, repeats, warmup, budget_s=30.0)
+    ms = median_ms(step, repeats, warmup, budget_s=30.0)
     peak = matmul_peak(precision) if peak is None else peak
     gflops = flops / (ms * 1e6)
     return {"step": name, "method": method, "precision": precision, "batch_size": batch_size,
