@@ -42,11 +42,12 @@ output_dir = "."
 
 # %%
 from pathlib import Path
-from workbench.data.ucr import load_ucr, ucr_names
+from workbench.data.ucr import ucr_names
+from workbench.papers.fawaz2018 import load_datasets
 from workbench.analysis.similarity import similarity_matrix, neighbours
 from workbench.analysis import similarity_plots as plots
 names = datasets or ucr_names(root)
-data = {n: load_ucr(n, root, znorm=True, nan="pad") for n in names}
+data = load_datasets(names, root)
 matrix = similarity_matrix({n: tr for n, (tr, _) in data.items()}, iterations=dba_iterations,
                            cache=Path(output_dir) / "similarity_matrix.json")
 matrix.to_csv(Path(output_dir) / "similarity_matrix.csv")

@@ -10,7 +10,7 @@ from workbench.analysis.similarity import (cluster_order, dba_prototype, dtw_dis
                                            neighbours, similarity_benchmark, similarity_matrix)
 from workbench.data.domain import Domain
 from workbench.models import BACKBONES
-from workbench.papers.fawaz2018 import SOURCE_KINDS, pick_sources, transfer_configs, transfer_experiment
+from workbench.papers.fawaz2018 import SOURCE_KINDS, load_datasets, pick_sources, transfer_configs, transfer_experiment
 
 
 def test_dba_of_identical_series_is_that_series():
@@ -98,7 +98,7 @@ def test_numba_matrix_reproduces_the_committed_55_dataset_matrix(data_root):
     import warnings
     from pathlib import Path
 
-    from workbench.data.ucr import load_ucr, ucr_dir
+    from workbench.data.ucr import ucr_dir
 
     committed = Path(__file__).resolve().parents[1] / "results" / "mtcs" / "sim_all.json"
     names = [n for n in REAL if ucr_dir(n, data_root) is not None]
@@ -106,7 +106,7 @@ def test_numba_matrix_reproduces_the_committed_55_dataset_matrix(data_root):
         pytest.skip(f"fewer than 3 of the UCR datasets {REAL} are under {data_root}")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        train = {n: load_ucr(n, data_root, znorm=True, nan="pad")[0] for n in names}
+        train = {n: tr for n, (tr, _) in load_datasets(names, data_root).items()}
     fast = similarity_matrix(train, iterations=10)
     reference = load_matrix(committed).loc[fast.index, fast.columns]
     assert np.array_equal(fast.values, reference.values)
@@ -130,7 +130,6 @@ def test_fcn_shape():
 
 
 def test_transfer_experiment_shares_pretraining_runs_through_the_store(tmp_path, data_root):
-    from workbench.data.ucr import load_ucr
     from workbench.results import ResultsStore
 
     names = ["Chinatown", "ItalyPowerDemand", "SonyAIBORobotSurface1"]
@@ -139,7 +138,7 @@ def test_transfer_experiment_shares_pretraining_runs_through_the_store(tmp_path,
     assert [p["source_kind"] for p in plans] == list(SOURCE_KINDS) * 2
     # one pre-training config per source, whichever target picks it; scratch starts from nothing
     assert plans[1]["config"].init_from == plans[5]["config"].init_from and plans[3]["config"].init_from is None
-    data = {n: load_ucr(n, data_root, znorm=True, nan="pad") for n in names}
+    data = load_datasets(names, data_root)
     store = tmp_path / "transfer.sqlite"
     table = transfer_experiment(m, ["Chinatown"], data, 1, 1, store=store, root=data_root)
     assert list(table.source_kind) == list(SOURCE_KINDS) and table.test_acc.between(0, 1).all()

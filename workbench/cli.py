@@ -115,6 +115,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 def cmd_bench(args: argparse.Namespace) -> int:
     import torch
     torch.set_num_threads(args.threads)
+    from workbench.bench import BENCH_SUITES
     payload, lines = BENCH_SUITES[args.suite](args)
     if args.out:
         from workbench.io import atomic_write_text
@@ -122,63 +123,6 @@ def cmd_bench(args: argparse.Namespace) -> int:
         lines.append(f"written to {args.out}")
     _emit(payload, args.json, lines)
     return 0
-
-
-def _bench_limits(args: argparse.Namespace):
-    """Each method's step: FLOPs, ms, GFLOP/s and its fraction of the measured peak, per precision."""
-    from workbench.analysis.cost import format_table
-    import torch
-
-    from workbench.analysis.limits import COLUMNS, PACKED_COLUMNS, measure_packed, run_limits
-    payload = {"suite": "limits"}
-    for batch_size in args.batch_sizes:
-        result = run_limits(tuple(args.configs), tuple(args.precisions), batch_size=batch_size,
-                            repeats=args.repeats, warmup=args.warmup)
-        payload.setdefault("results", []).append(result)
-    lines = []
-    for result in payload["results"]:
-        peaks = ", ".join(f"{p} {v:.1f}" for p, v in result["peaks_gflops"].items())
-        lines += [f"machine: {result['cpu_capability']}, {result['threads']} thread(s), matmul peak GFLOP/s: "
-                  f"{peaks}; load {result['load_1min']:.2f}", format_table(result["rows"], COLUMNS), ""]
-    if args.packed:
-        devices = ["cpu"] + (["cuda"] if torch.cuda.is_available() and not args.cpu_only else [])
-        payload["packed"] = [measure_packed(method, runs=args.packed, batch_size=args.batch_sizes[0], device=device)
-                             for method in args.packed_methods for device in devices]
-        lines += ["whole fits, one by one vs packed (synthetic data):", format_table(payload["packed"], PACKED_COLUMNS)]
-    return payload, lines
-
-
-def _bench_cost(args: argparse.Namespace):
-    """Fig. 10: ms per training step / inference batch and peak memory of LogoRA and the backbones."""
-    import torch
-
-    from workbench.analysis.cost import format_table, run_benchmark
-    devices = ["cpu"] + (["cuda"] if torch.cuda.is_available() and not args.cpu_only else [])
-    options = {"d_model": args.d_model, "layers": args.layers}
-    rows = run_benchmark(batch_sizes=tuple(args.batch_sizes), devices=devices, backbones=tuple(args.backbones),
-                         isolate=not args.no_isolate, options=options, repeats=args.repeats,
-                         warmup=args.warmup, cuda_graph=args.cuda_graph)
-    return {"suite": "cost", "rows": rows}, [format_table(rows)]
-
-
-def _bench_similarity(args: argparse.Namespace):
-    """The DTW/DBA similarity matrix over the UCR datasets present: seconds and DTW cells per second."""
-    from workbench.analysis.similarity import similarity_benchmark
-    from workbench.data import resolve_root
-    from workbench.data.ucr import load_ucr, ucr_names
-    root = resolve_root(args.root)
-    names = args.datasets or ucr_names(root)
-    if not names:
-        raise FileNotFoundError(f"no UCR datasets under {root}; give --root or fetch some (workbench data fetch "
-                                "ucr:<Name>)")
-    train = {name: load_ucr(name, root, znorm=True, nan="pad")[0] for name in names}   # as Fawaz et al.
-    result = similarity_benchmark(train)
-    lines = [", ".join(f"{k} {v:.4g}" if isinstance(v, float) else f"{k} {v}" for k, v in result.items())]
-    return {"suite": "similarity", **result}, lines
-
-
-#: ``workbench bench --suite NAME`` -> (args -> (JSON payload, printed lines))
-BENCH_SUITES = {"limits": _bench_limits, "cost": _bench_cost, "similarity": _bench_similarity}
 
 
 def default_workers(runs: int, threads: int, store: str) -> int:
@@ -334,6 +278,7 @@ def _sweep_command(commands) -> None:
 
 
 def _bench_command(commands) -> None:
+    from workbench.bench import BENCH_SUITES
     from workbench.analysis.cost import BACKBONE_NAMES
     from workbench.analysis.limits import STEPS
     from workbench.train import PRECISIONS

@@ -19,7 +19,8 @@ import warnings
 import numpy as np
 
 from workbench.analysis.similarity import load_matrix, neighbours, save_matrix, similarity_benchmark, similarity_matrix
-from workbench.data.ucr import load_ucr, ucr_names
+from workbench.data.ucr import ucr_names
+from workbench.papers.fawaz2018 import load_datasets
 
 warnings.filterwarnings("ignore")
 root = os.environ.get("WORKBENCH_DATA")
@@ -30,7 +31,7 @@ out = sys.argv[1] if len(sys.argv) > 1 else committed
 backend = sys.argv[2] if len(sys.argv) > 2 else "numba"
 t = time.time()
 names = ucr_names(root)
-train = {n: load_ucr(n, root, znorm=True, nan="pad")[0] for n in names}
+train = {n: tr for n, (tr, _) in load_datasets(names, root).items()}
 load_s = time.time() - t
 similarity_benchmark({n: train[n] for n in names[:1]}, iterations=1, backend=backend)   # compile / warm up
 load_before = os.getloadavg()

@@ -16,9 +16,16 @@ import torch
 from workbench.pretrain.finetune import fcn_config
 from workbench.sweep import open_store, sweep
 
-__all__ = ["SOURCE_KINDS", "pick_sources", "transfer_configs", "transfer_experiment"]
+__all__ = ["SOURCE_KINDS", "load_datasets", "pick_sources", "transfer_configs", "transfer_experiment"]
 
 SOURCE_KINDS = ("most similar", "median", "least similar", "scratch")
+
+
+def load_datasets(names, root=None) -> dict:
+    """``{name: (train, test)}`` of the UCR datasets ``names`` as the paper reads them: each series
+    z-normalised, missing values padded (``load_ucr(znorm=True, nan="pad")``)."""
+    from workbench.data.ucr import load_ucr
+    return {name: load_ucr(name, root, znorm=True, nan="pad") for name in names}
 
 
 def pick_sources(matrix, target: str) -> dict[str, str]:
@@ -55,7 +62,7 @@ def transfer_experiment(matrix, targets: list[str], data=None, source_epochs: in
     and from scratch; one row per (target, source kind), read from ``store`` (a path, a store,
     or ``None``: in memory). ``fine_tune_seconds``: the fine-tuning run's training time.
 
-    ``data``: ``{name: (train, test)}`` loaded with ``znorm=True, nan="pad"`` (or ``None``: read
+    ``data``: ``{name: (train, test)}`` from ``load_datasets`` (or ``None``: read
     under ``root``). ``threads``: torch CPU threads per run (part of each run's id; 1 is fastest on a shared CPU).
     """
     import pandas as pd
