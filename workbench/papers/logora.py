@@ -29,6 +29,10 @@ from workbench.train import RunConfig, config_id
 
 NO_ALIGNMENT = {name: False for name in LOSS_SWITCHES}
 
+#: Per-method overrides of Table II at paper scale: LogoRA's Transformer branch has 8 layers in
+#: the paper (Sec. IV-A); the library default is 2 (cheaper runs for exploring).
+PAPER_METHOD_HPARAMS: dict[str, dict] = {"LogoRA": {"backbone_options": {"layers": 8}}}
+
 #: Table III's columns as hyper-parameter overrides of LogoRA (paper's column order).
 TABLE3_COLUMNS: dict[str, dict] = {
     "TCN w/ alignment": {"backbone": "tcn"},
@@ -63,6 +67,16 @@ class Table2Result:
     runs: pd.DataFrame
     seconds: float
     banner: str
+    plan: dict | None = None      # what the table is made of (``table2_plan``)
+    store: object = None          # where its runs are (for their curves)
+
+
+def table2_plan(dataset: str, pairs, methods: list[str], seeds, steps: int | None, preset: str = "logora",
+                scenario_list: str = "logora", method_hparams: dict[str, dict] | None = None) -> dict:
+    """What a Table II is made of; the header entry (``plan=``) of its runs file."""
+    return {"dataset": dataset, "scenario_list": scenario_list, "pairs": [[str(s), str(t)] for s, t in pairs],
+            "methods": list(methods), "seeds": [int(s) for s in seeds], "steps": steps, "preset": preset,
+            "method_hparams": method_hparams or {}}
 
 
 def banner(dataset: str, preset: str, n_runs: int, steps) -> str:
@@ -80,20 +94,33 @@ def run_table2(dataset: str = "synthetic", scenario_list: str = "synthetic", pai
                max_pairs: int | None = None, methods: list[str] | None = None, preset: str = "logora",
                seeds=(0,), steps: int | None = None, data_root=None, store: str = "runs/table2.sqlite",
                executor: str = "local", workers: int = 1, address: str | None = None, device: str = "cpu",
-               proposed: str = "LogoRA", progress: bool = True) -> Table2Result:
+               proposed: str = "LogoRA", progress: bool = True,
+               method_hparams: dict[str, dict] | None = None) -> Table2Result:
     """Run (or find in the store) every method on every pair and seed; build Table II.
 
     Prints the banner (synthetic or real data, number of runs, protocol) before training.
+    ``method_hparams``: per-method overrides, e.g. ``PAPER_METHOD_HPARAMS`` (LogoRA's 8 layers).
     """
     methods = list(ALGORITHMS.names() if methods is None else methods)
     scenarios = resolve_pairs(dataset, scenario_list, pairs, max_pairs)
-    configs = plan(methods, scenarios, list(seeds), preset=preset, steps=steps, root=data_root)
+    configs = plan(methods, scenarios, list(seeds), preset=preset, steps=steps, root=data_root,
+                   hparams=method_hparams)
     text = banner(dataset, preset, len(configs), steps)
     print(text, flush=True)
     start = time.perf_counter()
     ids = sweep(configs, store=store, root=data_root, executor=executor, workers=workers,
                 address=address, device=device, progress=progress)
     seconds = time.perf_counter() - start
+    table, runs = table2_of(configs, ids, store, dataset, methods, scenarios, preset, seeds, steps, proposed)
+    plan_ = table2_plan(dataset, [(s.source, s.target) for s in scenarios], methods, seeds, steps, preset,
+                        scenario_list, method_hparams)
+    return Table2Result(table, runs, seconds, text, plan_, open_store(store))
+
+
+def table2_of(configs: list[RunConfig], ids: list[str], store, dataset: str, methods: list[str], scenarios,
+              preset: str, seeds, steps, proposed: str = "LogoRA") -> tuple[Table, pd.DataFrame]:
+    """Table II (and its runs frame) of stored runs ``ids`` of ``configs``: the one renderer of
+    ``run_table2`` (after training) and ``logora_results.render_table2`` (from a runs file)."""
     runs = runs_frame(configs, ids, store)   # each run read by the preset's selection rule
     chosen = get_preset(preset)
     notes = [f"ours: {chosen.description}; seeds {list(seeds)}; mean ± std over seeds "
@@ -109,7 +136,7 @@ def run_table2(dataset: str = "synthetic", scenario_list: str = "synthetic", pai
         table.notes.append(f"below chance (1/{num_classes} = {1 / num_classes:.3f}) on average: {', '.join(low)}. "
                            f"At {length} these runs are far from converged (a smoke-test length, not the "
                            "paper's); they say nothing about the methods")
-    return Table2Result(table, runs, seconds, text)
+    return table, runs
 
 
 def plot_table(table: Table, row: str = "Avg"):

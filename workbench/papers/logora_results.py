@@ -1,0 +1,181 @@
+"""LogoRA's Table II from a committed runs file (issue 15): results that travel.
+
+A runs file (``workbench.results_export``) written for Table II carries its *plan* in the
+header (dataset, pairs, methods, seeds, steps, preset, per-method overrides). ``render_table2``
+imports the runs into an in-memory store, rebuilds the plan's configs, checks that each run is
+there under the id this code computes, and renders with ``logora.table2_of``, the renderer a
+sweep uses: so ``papermill notebooks/table2.ipynb -p results results/table2_paper/runs_hhar.jsonl``
+shows the table in seconds and trains nothing. A pair with none of its runs in the file is left
+out (and the table says so); a pair with only some of them is an error.
+
+``gap_markdown`` writes the comparison with the paper from the numbers: the averages beside the
+paper's, the proposed method against the best other method pair by pair, what differs in the
+protocol, and whether the runs had converged (from their source-validation curves).
+"""
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from workbench.data.domain import Scenario
+from workbench.papers.logora import Table2Result, table2_of
+from workbench.results import MemoryStore
+from workbench.results_export import read_export
+from workbench.sweep import plan as plan_configs
+from workbench.tables import BOUNDS, Table
+from workbench.train import RunConfig, config_id
+
+__all__ = ["read_plan", "plan_configs_of", "render_table2", "convergence", "gap_markdown",
+           "CLUDA_STEPS", "explain_gap"]
+
+#: CLUDA's published training length: ``main/train.py`` of github.com/oezyurty/CLUDA stops at
+#: ``--num_steps`` (default 1000) or ``--num_epochs`` (default 20), evaluating every 100 steps.
+CLUDA_STEPS = 1000
+
+
+def read_plan(path: str | Path) -> dict[str, Any]:
+    header, _ = read_export(path)
+    if "plan" not in header:
+        raise ValueError(f"{path} has no Table II plan in its header: it was not written for Table II "
+                         "(export it with plan=logora_results.table2_plan(...), as results/table2_paper/run.py does)")
+    return header["plan"]
+
+
+def plan_configs_of(plan: dict[str, Any], root=None) -> tuple[list[Scenario], list[RunConfig]]:
+    scenarios = [Scenario(plan["dataset"], s, t, plan["scenario_list"]) for s, t in plan["pairs"]]
+    configs = plan_configs(plan["methods"], scenarios, plan["seeds"], preset=plan["preset"], steps=plan["steps"],
+                           root=root, hparams=plan["method_hparams"])
+    return scenarios, configs
+
+
+def render_table2(results: str | Path, data_root=None, proposed: str = "LogoRA") -> Table2Result:
+    """Table II of the runs file ``results`` (its plan, its runs); nothing is trained."""
+    start = time.perf_counter()
+    header, runs = read_export(results)
+    plan = read_plan(results)
+    store = MemoryStore()
+    for run in runs:
+        store.put(run)
+    scenarios, configs = plan_configs_of(plan, data_root)
+    ids = [config_id(c, data_root)[0] for c in configs]
+    kept, dropped = _complete_pairs(scenarios, configs, ids, store, results)
+    keep = [i for i, c in enumerate(configs) if (c.source, c.target) in kept]
+    table, frame = table2_of([configs[i] for i in keep], [ids[i] for i in keep], store, plan["dataset"],
+                             plan["methods"], [s for s in scenarios if (s.source, s.target) in kept],
+                             plan["preset"], plan["seeds"], plan["steps"], proposed)
+    if dropped:
+        table.notes.append(f"pairs not yet in {Path(results).name}: {', '.join(dropped)}; the Avg row is over the "
+                           f"{len(kept)} complete pairs")
+    text = f"rendered from {results}: {len(keep)} runs of {len(kept)} pairs, nothing trained ({header.get('command', '')})"
+    return Table2Result(table, frame, time.perf_counter() - start, text, plan, store)
+
+
+def _complete_pairs(scenarios, configs, ids, store, results) -> tuple[set, list[str]]:
+    kept, dropped = set(), []
+    for scenario in scenarios:
+        pair = (scenario.source, scenario.target)
+        present = [store.has(i) for i, c in zip(ids, configs) if (c.source, c.target) == pair]
+        if all(present):
+            kept.add(pair)
+        elif any(present):
+            raise ValueError(f"{results}: pair {pair[0]}->{pair[1]} has {sum(present)} of its {len(present)} runs; "
+                             "finish it (re-run the file's command, the store resumes) before rendering; or the data "
+                             "under the data root differs from the data the runs were trained on")
+        else:
+            dropped.append(f"{pair[0]}→{pair[1]}")
+    if not kept:
+        raise ValueError(f"{results}: no pair has all its runs (is the data root the one the runs were made on?)")
+    return kept, dropped
+
+
+def convergence(frame: pd.DataFrame, store) -> pd.DataFrame:
+    """Per method, from each run's evaluations: mean source-validation accuracy at half the
+    steps and at the end, and the share of runs whose kept checkpoint is in the last fifth
+    (a run still improving when it stops keeps a late one). Target labels are not read."""
+    rows = []
+    for method, group in frame.groupby("method", sort=False):
+        half, end = [], []
+        for run_id, steps in zip(group["run_id"], group["steps"]):
+            history = [h for h in store.get(run_id, with_state=False).history if "source_val_acc" in h]
+            half.append(_at(history, steps / 2))
+            end.append(history[-1]["source_val_acc"])
+        late = (group["selected_step"] > 0.8 * group["steps"]).mean()
+        rows.append({"method": method, "source_val_half": float(np.mean(half)), "source_val_end": float(np.mean(end)),
+                     "gain_second_half": float(np.mean(end) - np.mean(half)), "kept_in_last_fifth": float(late)})
+    return pd.DataFrame(rows).set_index("method")
+
+
+def _at(history: list[dict], step: float) -> float:
+    """Source-validation accuracy at the last evaluation at or before ``step``."""
+    before = [h for h in history if h["step"] <= step] or history[:1]
+    return before[-1]["source_val_acc"]
+
+
+def paired_gap(table: Table, proposed: str) -> dict[str, Any] | None:
+    """The proposed method against the best other competitor (by our Avg), pair by pair."""
+    pairs = table.mean.index[:-1]
+    others = [m for m in table.mean.columns if m != proposed and m not in BOUNDS]
+    if proposed not in table.mean.columns or not others:
+        return None
+    rival = max(others, key=lambda m: table.mean.at["Avg", m])
+    diff = (table.mean.loc[pairs, proposed] - table.mean.loc[pairs, rival]) * 100
+    return {"rival": rival, "mean": float(diff.mean()), "std": float(diff.std(ddof=1)) if len(diff) > 1 else float("nan"),
+            "wins": int((diff > 0).sum()), "losses": int((diff < 0).sum()), "pairs": len(diff)}
+
+
+def explain_gap(result: Table2Result, proposed: str = "LogoRA") -> str:
+    """``gap_markdown`` of a ``run_table2`` / ``render_table2`` result (its plan, its runs' curves)."""
+    return gap_markdown(result.table, result.plan, convergence(result.runs, result.store), proposed)
+
+
+def gap_markdown(table: Table, plan: dict[str, Any], conv: pd.DataFrame, proposed: str = "LogoRA") -> str:
+    """The gap to the paper, in markdown, written from ``table`` and ``conv`` (``convergence``)."""
+    avg, paper = table.mean.loc["Avg"], table.paper.loc["Avg"]
+    lines = [f"**{plan['dataset']}, our averages beside the paper's** ({int(table.count.loc['Avg'].max())} pairs, "
+             f"seeds {plan['seeds']}):", ""]
+    for method in table.mean.columns:
+        ref = "" if np.isnan(paper[method]) else f" (paper {paper[method]:.3f}, gap {100 * (avg[method] - paper[method]):+.1f} points)"
+        lines.append(f"- {method}: {avg[method]:.3f}{ref}")
+    lines += ["", _claim_sentence(table, proposed), "", _protocol_sentence(plan), "", _convergence_sentence(conv)]
+    return "\n".join(lines) + "\n"
+
+
+def _claim_sentence(table: Table, proposed: str) -> str:
+    gap = paired_gap(table, proposed)
+    if gap is None:
+        return f"{proposed} is not in this table, so its claim is not tested here."
+    paper = table.paper.loc["Avg"]
+    rivals = [m for m in paper.index if m != proposed and m not in BOUNDS and not np.isnan(paper[m])]
+    paper_rival = max(rivals, key=lambda m: paper[m]) if rivals else None
+    spread = "" if np.isnan(gap["std"]) else f" ± {gap['std']:.1f} (std across pairs)"
+    said = (f" The paper has {proposed} {100 * (paper[proposed] - paper[paper_rival]):+.1f} points over its best "
+            f"baseline there, {paper_rival}." if paper_rival and not np.isnan(paper[proposed]) else "")
+    return (f"**The claim**: against the best other method here, {gap['rival']}, {proposed} is "
+            f"{gap['mean']:+.1f}{spread} points per pair, ahead on {gap['wins']} of {gap['pairs']} pairs and behind "
+            f"on {gap['losses']}.{said}")
+
+
+def _protocol_sentence(plan: dict[str, Any]) -> str:
+    steps = plan["steps"]
+    length = (f"{steps} steps of batch 32 (CLUDA's published script trains {CLUDA_STEPS}; fewer here for the CPU "
+              "budget)" if steps else "the preset's length")
+    overrides = "; ".join(f"{m}: {o}" for m, o in plan["method_hparams"].items()) or "none"
+    return (f"**What differs from the paper**: length {length}; {len(plan['seeds'])} seed(s); every method at its "
+            "default learning rate (the paper grid-searches it on source validation); the preset's backbone for "
+            f"methods that take a common one (TCN under `logora`); per-method overrides: {overrides}; the checkpoint "
+            "chosen on source validation.")
+
+
+def _convergence_sentence(conv: pd.DataFrame) -> str:
+    still = conv[(conv["gain_second_half"] > 0.01) | (conv["kept_in_last_fifth"] > 0.5)]
+    rows = ", ".join(f"{m} {100 * r.gain_second_half:+.1f} points in the second half, {100 * r.kept_in_last_fifth:.0f} % "
+                     "of runs keep a checkpoint from the last fifth" for m, r in still.iterrows())
+    if still.empty:
+        return ("**Convergence**: every method's source-validation accuracy moved by at most 1 point over the second "
+                "half of training, and most runs kept an earlier checkpoint: the runs had levelled off.")
+    return (f"**Convergence**: still improving when stopped (source validation): {rows}. Their numbers are lower "
+            "bounds on what longer training gives.")
