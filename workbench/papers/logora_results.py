@@ -147,7 +147,8 @@ def gap_markdown(table: Table, plan: dict[str, Any], conv: pd.DataFrame, propose
 def _claim_sentence(table: Table, proposed: str) -> str:
     gap = paired_gap(table, proposed)
     if gap is None:
-        return f"{proposed} is not in this table, so its claim is not tested here."
+        return (f"{proposed} has no competitor in this table (ERM and TargetOnly are bounds), so its claim is not "
+                "tested here.")
     paper = table.paper.loc["Avg"]
     rivals = [m for m in paper.index if m != proposed and m not in BOUNDS and not np.isnan(paper[m])]
     paper_rival = max(rivals, key=lambda m: paper[m]) if rivals else None
