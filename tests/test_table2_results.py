@@ -12,7 +12,6 @@ import pandas as pd
 import pytest
 
 from workbench.papers import logora, logora_results
-from workbench.results import ResultsStore
 from workbench.results_export import export_runs
 from workbench.tables import Table
 

@@ -19,8 +19,6 @@ from __future__ import annotations
 import argparse
 import os
 import platform
-import sys
-import time
 from pathlib import Path
 
 OUT = Path(__file__).parent
@@ -137,19 +135,18 @@ def main(argv=None) -> None:
     if args.estimate:
         print(estimate(matrix, targets, len(args.seeds), *epochs, args.root))
         return
-    store, start = ResultsStore(args.store), time.time()
+    store = ResultsStore(args.store)
     if not args.render:
         train(matrix, targets, args.seeds, *epochs, store, args.root, progress=True)
-    wall = round(time.time() - start, 1)
     for file, text in outputs(matrix, targets, args.seeds, *epochs, store, args.root).items():
         (OUT / file).write_text(text)
     print((OUT / "verdict.md").read_text())
-    if not args.render:   # a render keeps the export of the run that trained
-        export_runs(store, OUT / "runs.jsonl", run_ids(matrix, targets, args.seeds, *epochs, args.root),
-                    command="python results/fawaz_transfer/run.py " + " ".join(sys.argv[1:]), seeds=args.seeds,
-                    source_epochs=args.source_epochs, target_epochs=args.target_epochs, targets=targets,
-                    machine=args.machine, wall_seconds=wall, threads=1)
-
+    ids = run_ids(matrix, targets, args.seeds, *epochs, args.root)
+    seconds = round(sum(store.get(i, with_state=False).seconds for i in ids), 1)   # the runs' own training time
+    export_runs(store, OUT / "runs.jsonl", ids, seeds=args.seeds, source_epochs=args.source_epochs,
+                target_epochs=args.target_epochs, targets=targets, machine=args.machine, train_seconds=seconds,
+                threads=1, command="OMP_NUM_THREADS=1 nice -n 10 python results/fawaz_transfer/run.py --root "
+                f"../shared/data --seeds {' '.join(map(str, args.seeds))}")
 
 if __name__ == "__main__":
     main()
