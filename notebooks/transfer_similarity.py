@@ -39,6 +39,8 @@ default_dataset = "GunPoint"
 threads = 1
 store = None            # a results-store path (e.g. "../runs/mtcs.sqlite"): runs stored there are read back, not trained
 output_dir = "."
+claim_results = None    # a committed runs file, e.g. "../results/fawaz_transfer/runs.jsonl": the claim over its targets, read not trained
+claim_matrix = "../results/mtcs/sim_all.json"   # the distance matrix those runs chose their sources from
 
 # %%
 from pathlib import Path
@@ -79,3 +81,21 @@ results.round(3)
 
 # %%
 plots.plot_transfer(results);
+
+# %% [markdown]
+# ## The claim over many targets, from committed results
+# Does the most similar source transfer better than the median, the least similar, or none? Over
+# the targets and seeds of `claim_results` (made by `results/fawaz_transfer/run.py`; targets chosen
+# by compute cost only), read from the file in seconds: won / tied / lost per comparison (a tie is
+# a gap within the seeds' pooled std), the mean gap and a Wilcoxon signed-rank p over targets.
+
+# %%
+from IPython.display import Markdown, display
+from workbench.analysis.similarity import load_matrix
+from workbench.papers.fawaz2018_claim import claim_table, from_results, verdict
+if claim_results:
+    per_target, summary = claim_table(from_results(claim_results, load_matrix(claim_matrix), root))
+    display(Markdown(verdict(summary)))
+    display(summary)
+else:
+    print("claim_results is not set: pass -p claim_results ../results/fawaz_transfer/runs.jsonl -p root <data root>")

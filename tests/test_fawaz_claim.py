@@ -137,7 +137,8 @@ def test_a_tiny_run_exports_imports_and_rerenders_byte_for_byte_without_training
     assert set(files) == {"runs.csv", "per_target.csv", "summary.csv", "verdict.md"}
     ids = run.run_ids(*plan, fake_root)
     assert len(ids) == 7 and set(frame.parent_id.dropna()) <= set(ids)       # 3 pre-trainings + 4 target runs
-    export_runs(trained, tmp_path / "runs.jsonl", ids, command="pytest")
+    export_runs(trained, tmp_path / "runs.jsonl", ids, command="pytest", targets=["A"], seeds=[0], source_epochs=1,
+                target_epochs=1)
     export_runs(trained, tmp_path / "children.jsonl", frame.run_id, command="pytest")   # no parents
     children_only = ResultsStore(tmp_path / "children.sqlite")
     import_runs(tmp_path / "children.jsonl", children_only)
@@ -149,16 +150,16 @@ def test_a_tiny_run_exports_imports_and_rerenders_byte_for_byte_without_training
         raise AssertionError("trained again")
     monkeypatch.setattr(train, "_train", no_training)
     assert run.outputs(*plan, fresh, fake_root) == files
+    from workbench.papers.fawaz2018_claim import from_results      # what the notebook reads: the file alone
+    assert from_results(tmp_path / "runs.jsonl", matrix(), fake_root).to_csv(index=False) == files["runs.csv"]
     with pytest.raises(KeyError, match="3 of 7 runs are not in the store"):
         run.outputs(*plan, children_only, fake_root)          # the parents must travel too
-    with pytest.raises(KeyError, match="run without --render"):
+    with pytest.raises(KeyError, match="train them"):
         run.outputs(matrix(), ["B"], [0], 1, 1, fresh, fake_root)
 
 
 @pytest.mark.realdata
 def test_the_committed_tables_rerender_byte_for_byte_from_the_committed_runs(data_root, tmp_path):
-    if not (HERE / "runs.jsonl").is_file():
-        pytest.skip("results/fawaz_transfer/runs.jsonl is not committed yet: run results/fawaz_transfer/run.py")
     from workbench.analysis.similarity import load_matrix
     run = script()
     header, _ = read_export(HERE / "runs.jsonl")

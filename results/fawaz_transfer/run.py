@@ -28,18 +28,8 @@ RATE_FILE = OUT.parent / "mtcs" / "transfer.csv"   # measured seconds of a 20-ep
 
 def planned(matrix, targets: list[str], seeds: list[int], source_epochs: int, target_epochs: int,
             root, data=None) -> list:
-    """Every run, as ``transfer_experiment`` runs them (threads 1): per seed, each pre-training run
-    once (shared by the targets that pick it), then each target's fine-tunes and scratch run."""
-    from workbench.papers.fawaz2018 import transfer_configs
-    from workbench.train import with_threads
-    configs = []
-    for seed in seeds:
-        for plan in transfer_configs(matrix, targets, source_epochs, target_epochs, seed, root, data):
-            config = with_threads(plan["config"], 1)
-            for run in ([config.init_from] if config.init_from is not None else []) + [config]:
-                if run not in configs:
-                    configs.append(run)
-    return configs
+    from workbench.papers.fawaz2018_claim import planned as plan
+    return plan(matrix, targets, seeds, source_epochs, target_epochs, root, data)
 
 
 def train(matrix, targets: list[str], seeds: list[int], source_epochs: int, target_epochs: int, store, root,
@@ -57,15 +47,8 @@ def outputs(matrix, targets: list[str], seeds: list[int], source_epochs: int, ta
             root) -> dict[str, str]:
     """File name -> text of every table, from runs already in ``store`` (trains nothing: a run
     missing from the store is an error naming the fix)."""
-    from workbench.papers.fawaz2018_claim import claim_table, verdict
-    from workbench.train import config_id
-    configs = planned(matrix, targets, seeds, source_epochs, target_epochs, root)
-    missing = [c for c in configs if not store.has(config_id(c, root)[0], c.selection)]
-    if missing:
-        raise KeyError(f"{len(missing)} of {len(configs)} runs are not in the store (e.g. {missing[0].source}->"
-                       f"{missing[0].target} seed {missing[0].seed}); run without --render to train them, or "
-                       "import results/fawaz_transfer/runs.jsonl (workbench.results_export.import_runs)")
-    frame = train(matrix, targets, seeds, source_epochs, target_epochs, store, root)
+    from workbench.papers.fawaz2018_claim import claim_table, stored_rows, verdict
+    frame = stored_rows(matrix, targets, seeds, source_epochs, target_epochs, store, root)
     table, summary = claim_table(frame)
     return {"runs.csv": frame.to_csv(index=False), "per_target.csv": table.to_csv(index=False),
             "summary.csv": summary.to_csv(index=False), "verdict.md": verdict(summary) + "\n"}

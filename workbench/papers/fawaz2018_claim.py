@@ -17,8 +17,8 @@ import numpy as np
 
 from workbench.papers.fawaz2018 import SOURCE_KINDS, pick_sources
 
-__all__ = ["COMPARISONS", "train_size", "target_costs", "choose_targets", "per_target", "claim_table",
-           "verdict"]
+__all__ = ["COMPARISONS", "train_size", "target_costs", "choose_targets", "planned", "stored_rows", "from_results",
+           "per_target", "claim_table", "verdict"]
 
 # (a, b): "does a beat b?", in the order the summary and the verdict list them
 COMPARISONS = (("most similar", "median"), ("most similar", "least similar"), ("most similar", "scratch"),
@@ -157,3 +157,47 @@ def verdict(summary, alpha: float = 0.05) -> str:
                  f"{'and' if significant else 'but'} the difference is "
                  f"{'' if significant else 'not '}significant at the {alpha:g} level.")
     return text
+
+
+def planned(matrix, targets: list[str], seeds: list[int], source_epochs: int, target_epochs: int,
+            root, data=None) -> list:
+    """Every run, as ``transfer_experiment`` runs them (threads 1): per seed, each pre-training run
+    once (shared by the targets that pick it), then each target's fine-tunes and scratch run."""
+    from workbench.papers.fawaz2018 import transfer_configs
+    from workbench.train import with_threads
+    configs = []
+    for seed in seeds:
+        for plan in transfer_configs(matrix, targets, source_epochs, target_epochs, seed, root, data):
+            config = with_threads(plan["config"], 1)
+            for run in ([config.init_from] if config.init_from is not None else []) + [config]:
+                if run not in configs:
+                    configs.append(run)
+    return configs
+
+
+def stored_rows(matrix, targets: list[str], seeds: list[int], source_epochs: int, target_epochs: int, store, root):
+    """``transfer_experiment``'s rows over ``seeds``, read from ``store``; trains nothing (a run
+    missing from the store is an error naming the fix)."""
+    import pandas as pd
+
+    from workbench.papers.fawaz2018 import transfer_experiment
+    from workbench.train import config_id
+    configs = planned(matrix, targets, seeds, source_epochs, target_epochs, root)
+    missing = [c for c in configs if not store.has(config_id(c, root)[0], c.selection)]
+    if missing:
+        raise KeyError(f"{len(missing)} of {len(configs)} runs are not in the store (e.g. {missing[0].source}->"
+                       f"{missing[0].target} seed {missing[0].seed}); train them (results/fawaz_transfer/run.py), "
+                       "or import results/fawaz_transfer/runs.jsonl (workbench.results_export.import_runs)")
+    return pd.concat([transfer_experiment(matrix, targets, None, source_epochs, target_epochs, seed, threads=1,
+                                          store=store, root=root) for seed in seeds], ignore_index=True)
+
+
+def from_results(path, matrix, root):
+    """``stored_rows`` of a committed runs file (its header names targets, seeds and epochs)."""
+    from workbench.results import MemoryStore
+    from workbench.results_export import import_runs, read_export
+    header, _ = read_export(path)
+    store = MemoryStore()
+    import_runs(path, store)
+    return stored_rows(matrix, header["targets"], header["seeds"], header["source_epochs"], header["target_epochs"],
+                       store, root)
