@@ -43,3 +43,14 @@ def require(root: Path, relative: str) -> Path:
     if not path.exists():
         pytest.skip(f"{path} is absent (see data/README.md for the layout and `workbench data fetch`)")
     return path
+
+
+def load_script(relative: str):
+    """The module of a script under the repository (e.g. ``results/table2_paper/run.py``), loaded
+    from its path: the results scripts are not a package."""
+    import importlib.util
+    spec = importlib.util.spec_from_file_location(Path(relative).parent.name + "_" + Path(relative).stem,
+                                                  REPO / relative)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module

@@ -4,12 +4,13 @@ rule on tiny UCR files written here, and a tiny run that exports, imports into a
 re-renders its tables byte for byte without training."""
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+
+from tests.conftest import load_script
 
 from workbench.papers.fawaz2018_claim import choose_targets, claim_table, target_costs, verdict
 from workbench.results import ResultsStore
@@ -121,10 +122,7 @@ def test_a_dataset_missing_from_the_root_names_the_fix(fake_root):
 
 
 def script():
-    spec = importlib.util.spec_from_file_location("fawaz_run", HERE / "run.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script("results/fawaz_transfer/run.py")
 
 
 def test_a_tiny_run_exports_imports_and_rerenders_byte_for_byte_without_training(fake_root, tmp_path, monkeypatch):

@@ -3,11 +3,12 @@ from it without training, re-render their tables byte for byte, and are refused 
 other code."""
 from __future__ import annotations
 
-import importlib.util
 import json
 from pathlib import Path
 
 import pytest
+
+from tests.conftest import load_script
 
 from workbench.results import ResultsStore
 from workbench.results_export import export_runs, import_runs, read_export
@@ -57,10 +58,7 @@ def test_an_export_made_by_other_code_or_edited_is_refused(tmp_path):
 
 
 def _run_har_script():
-    spec = importlib.util.spec_from_file_location("run_har", ROOT / "results/dg_cross_person/run_har.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script("results/dg_cross_person/run_har.py")
 
 
 @pytest.mark.realdata

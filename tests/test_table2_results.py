@@ -3,13 +3,14 @@ training, identical to the table the sweep made; incomplete pairs are refused or
 note; the committed paper-scale files re-render byte for byte; the gap text follows the numbers."""
 from __future__ import annotations
 
-import importlib.util
 import json
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+
+from tests.conftest import load_script
 
 from workbench.papers import logora, logora_results
 from workbench.results_export import export_runs
@@ -118,10 +119,7 @@ def test_convergence_reads_the_source_validation_curve(swept):
 
 
 def _script():
-    spec = importlib.util.spec_from_file_location("table2_paper_run", ROOT / "results/table2_paper/run.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script("results/table2_paper/run.py")
 
 
 @pytest.mark.realdata
