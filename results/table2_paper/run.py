@@ -2,6 +2,7 @@
 
     OMP_NUM_THREADS=1 nice -n 10 python results/table2_paper/run.py --dataset HHAR --root ../shared/data
     python results/table2_paper/run.py --dataset HHAR --root ../shared/data --render
+    ... --preset adatime     # the same methods and pairs under AdaTime's protocol (40 epochs, last epoch)
 
 Trains pair by pair (every method on a pair before the next pair), so an interrupted sweep
 leaves complete pairs; the store (``runs/table2_paper_<dataset>.sqlite``) resumes. ``--render``
@@ -26,27 +27,34 @@ OUT = Path(__file__).parent
 #: The methods of this sitting, in the order they train on each pair (the claim's contenders first).
 METHODS = ["LogoRA", "RAINCOAT", "CLUDA", "ERM", "DANN", "CDAN"]
 SEEDS = [0]
-STEPS = 300
+#: Steps per run under each preset: ``logora`` 300 here (CLUDA's script trains 1000: a CPU budget);
+#: ``adatime``: None, its own 40 epochs of the source's training split.
+STEPS = {"logora": 300, "adatime": None}
 RUN_COLUMNS = ["method", "source", "target", "seed", "steps", "target_test_acc", "target_test_f1", "source_val_acc",
                "selected_step", "seconds"]
 
 
-def table_plan(dataset: str) -> dict:
+def name(dataset: str, preset: str) -> str:
+    """``hhar`` (logora preset) or ``adatime_hhar``: the stem of the store and of the files here."""
+    return dataset.lower() if preset == "logora" else f"{preset}_{dataset.lower()}"
+
+
+def table_plan(dataset: str, preset: str = "logora") -> dict:
     pairs = [(s.source, s.target) for s in scenarios(dataset, "logora")]
-    return table2_plan(dataset, pairs, METHODS, SEEDS, STEPS, method_hparams=PAPER_METHOD_HPARAMS)
+    return table2_plan(dataset, pairs, METHODS, SEEDS, STEPS[preset], preset, method_hparams=PAPER_METHOD_HPARAMS)
 
 
-def planned(dataset: str, root) -> list:
+def planned(dataset: str, root, preset: str = "logora") -> list:
     """The runs of the table: ``METHODS`` x the ten logora pairs x ``SEEDS``, LogoRA with 8 layers."""
-    return plan(METHODS, scenarios(dataset, "logora"), SEEDS, preset="logora", steps=STEPS, root=root,
+    return plan(METHODS, scenarios(dataset, "logora"), SEEDS, preset=preset, steps=STEPS[preset], root=root,
                 hparams=PAPER_METHOD_HPARAMS)
 
 
-def train(dataset: str, root, store_path: str) -> None:
+def train(dataset: str, root, store_path: str, preset: str = "logora") -> None:
     from workbench.results import ResultsStore
     from workbench.sweep import sweep
     store = ResultsStore(store_path)
-    configs = planned(dataset, root)
+    configs = planned(dataset, root, preset)
     for pair in scenarios(dataset, "logora"):
         start = time.time()
         todo = [c for c in configs if (c.source, c.target) == (pair.source, pair.target)]
@@ -54,47 +62,49 @@ def train(dataset: str, root, store_path: str) -> None:
         print(f"{dataset} {pair.source}->{pair.target}: {time.time() - start:.0f} s for {len(todo)} runs", flush=True)
 
 
-def export(dataset: str, root, store_path: str) -> Path:
-    """The complete pairs' runs of the store, with the plan, to ``runs_<dataset>.jsonl``."""
+def export(dataset: str, root, store_path: str, preset: str = "logora") -> Path:
+    """The complete pairs' runs of the store, with the plan, to ``runs_<name>.jsonl``."""
     from workbench.results import ResultsStore
     from workbench.results_export import export_runs
     from workbench.train import config_id
     store = ResultsStore(store_path)
-    configs = planned(dataset, root)
+    configs = planned(dataset, root, preset)
     ids = [config_id(c, root)[0] for c in configs]
     complete = {(c.source, c.target) for c in configs}
     complete -= {(c.source, c.target) for c, i in zip(configs, ids) if not store.has(i)}
     done = [i for c, i in zip(configs, ids) if (c.source, c.target) in complete]
-    path = OUT / f"runs_{dataset.lower()}.jsonl"
+    path = OUT / f"runs_{name(dataset, preset)}.jsonl"
     seconds = sum(store.get(i, with_state=False).seconds for i in done)
-    export_runs(store, path, done, plan=table_plan(dataset), threads=1, machine=platform.processor() or platform.machine(),
-                command=f"OMP_NUM_THREADS=1 nice -n 10 python results/table2_paper/run.py --dataset {dataset}",
+    export_runs(store, path, done, plan=table_plan(dataset, preset), threads=1, machine=platform.processor() or platform.machine(),
+                command=f"OMP_NUM_THREADS=1 nice -n 10 python results/table2_paper/run.py --dataset {dataset} "
+                        f"--preset {preset}",
                 train_seconds=round(seconds, 1))
     return path
 
 
 def outputs(path: Path, root) -> dict[str, str]:
     """File name -> text of the table, its runs, the convergence check and the gap, from ``path`` alone."""
-    name = path.stem.removeprefix("runs_")
+    stem = path.stem.removeprefix("runs_")
     result = logora_results.render_table2(path, root)
     conv = logora_results.convergence(result.runs, result.store)
     gap = logora_results.gap_markdown(result.table, result.plan, conv)
-    return {f"table2_{name}.md": result.table.markdown(), f"table2_{name}.csv": result.table.long().to_csv(index=False),
-            f"runs_{name}.csv": result.runs[RUN_COLUMNS].to_csv(index=False),
-            f"convergence_{name}.csv": conv.to_csv(float_format="%.4f"), f"gap_{name}.md": gap}
+    return {f"table2_{stem}.md": result.table.markdown(), f"table2_{stem}.csv": result.table.long().to_csv(index=False),
+            f"runs_{stem}.csv": result.runs[RUN_COLUMNS].to_csv(index=False),
+            f"convergence_{stem}.csv": conv.to_csv(float_format="%.4f"), f"gap_{stem}.md": gap}
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser()
     parser.add_argument("--root", default="../shared/data")
     parser.add_argument("--dataset", default="HHAR")
+    parser.add_argument("--preset", default="logora", choices=sorted(STEPS))
     parser.add_argument("--store", default=None)
     parser.add_argument("--render", action="store_true", help="train nothing: export and write the tables")
     args = parser.parse_args()
     torch.set_num_threads(1)
-    store_path = args.store or f"runs/table2_paper_{args.dataset.lower()}.sqlite"
+    store_path = args.store or f"runs/table2_paper_{name(args.dataset, args.preset)}.sqlite"
     if not args.render:
-        train(args.dataset, args.root, store_path)
-    for file, text in outputs(export(args.dataset, args.root, store_path), args.root).items():
+        train(args.dataset, args.root, store_path, args.preset)
+    for file, text in outputs(export(args.dataset, args.root, store_path, args.preset), args.root).items():
         (OUT / file).write_text(text)
         print(f"## {file}\n{text}" if file.endswith(".md") else f"wrote {file}")
