@@ -35,24 +35,29 @@ root = None                      # data root (default $WORKBENCH_DATA or ./data)
 store_path = None                # a results store, e.g. "../runs/results.sqlite", to resume
 threads = 1
 output_dir = "."
+results = None                   # a runs file (results/logora_ablations/runs_t4_hhar.jsonl): render its table, train nothing
 
 # %%
 import torch
 from workbench.io import write_outputs
 from workbench.papers.logora import PAPER_TABLE4, TABLE4_ROWS, run_grid
+from workbench.papers.logora_grid_results import grid_table, read_grid_plan, render_grid
 from workbench.results import ResultsStore
-from workbench.tables import accuracy_table, beside_paper
 torch.set_num_threads(threads)
-store = ResultsStore(store_path) if store_path else None
-results = run_grid(TABLE4_ROWS, dataset, [tuple(s) for s in scenarios], seeds=seeds, backbone_options=backbone_options,
-                   root=root, store=store, steps=steps, batch_size=batch_size, eval_every=eval_every, selection=selection)
-results
+if results:   # the runs file's plan says what the grid is; nothing is trained
+    plan = read_grid_plan(results, table="4")
+    dataset, scenarios, seeds, steps, selection = (plan[k] for k in ("dataset", "scenarios", "seeds", "steps", "selection"))
+    runs = render_grid(results, root)
+    print(*runs.attrs["notes"], sep="\n")   # the pairs not yet in the file, if any
+else:
+    store = ResultsStore(store_path) if store_path else None
+    runs = run_grid(TABLE4_ROWS, dataset, [tuple(s) for s in scenarios], seeds=seeds, backbone_options=backbone_options,
+                    root=root, store=store, steps=steps, batch_size=batch_size, eval_every=eval_every, selection=selection)
+runs
 
 # %%
-ours = accuracy_table(results).T
-table = beside_paper(ours, PAPER_TABLE4, ours_prefix=f"{dataset} ", paper_prefix=f"{PAPER_TABLE4.dataset} ",
-                     transpose_paper=True)
-write_outputs(output_dir, "table4", {"runs": results, "ours": ours, "table": table},
+ours, table = grid_table("4", runs, dataset)   # ours; beside the paper's
+write_outputs(output_dir, "table4", {"runs": runs, "ours": ours, "table": table},
               {"paper_source": PAPER_TABLE4.source, "selection": selection, "steps": steps, "seeds": seeds})
 table.style.format("{:.3f}", na_rep="–")
 

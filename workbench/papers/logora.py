@@ -1,7 +1,8 @@
 """LogoRA (Zhang et al., 2024): its experiments, table settings and published numbers.
 
 - Table II: every method on the published pairs (``run_table2``: plan, ``sweep``, the table).
-- Tables III-V: named variants of LogoRA over scenarios and seeds (``run_grid``, one ``sweep``);
+- Tables III-V: named variants of LogoRA over scenarios and seeds (``run_grid``, one ``sweep``;
+  its configs from ``grid_configs``, its rows from ``grid_rows``);
   the variants are ``TABLE3_COLUMNS`` (losses), ``TABLE4_ROWS`` (backbones, source-only) and
   ``TABLE5_COLUMNS`` (fusion modules).
 - ``PAPER_TABLE2`` ... ``PAPER_TABLE5``: the paper's numbers (``PublishedTable``), printed only
@@ -179,14 +180,13 @@ def variant_hparams(method_defaults: dict, base: dict, variant: dict, backbone_o
     return hparams
 
 
-def run_grid(variants: dict[str, dict], dataset: str, scenarios: list[tuple[str, str]], method: str = "LogoRA",
-             seeds=(0,), base_hparams: dict | None = None, backbone_options: dict | None = None, root=None,
-             store=None, steps: int = 200, batch_size: int = 32, eval_every: int = 50,
-             selection: str = "source_val", scenario_list: str = "logora", workers: int = 1,
-             executor: str = "local", address: str | None = None) -> pd.DataFrame:
-    """Every variant x scenario x seed through one ``sweep`` (resumable with a ``store``; spread
-    over ``workers`` local processes or a Ray cluster, which need a store file); one row per run
-    (target/source test accuracy, the selected step ...), in that order."""
+def grid_configs(variants: dict[str, dict], dataset: str, scenarios: list[tuple[str, str]], method: str = "LogoRA",
+                 seeds=(0,), base_hparams: dict | None = None, backbone_options: dict | None = None,
+                 steps: int = 200, batch_size: int = 32, eval_every: int = 50, selection: str = "source_val",
+                 scenario_list: str = "logora") -> tuple[list[str], list[RunConfig]]:
+    """The grid's run configs in ``vary``'s order (pair, then variant, then seed) and each one's
+    variant label: the one way they are built, by ``run_grid`` and from a runs file's plan
+    (``logora_grid_results.grid_configs``)."""
     defaults = {name: hp.default for name, hp in hparam_table(ALGORITHMS.get(method)).items()}
     overrides = [variant_hparams(defaults, base_hparams or {}, variant, backbone_options)
                  for variant in variants.values()]
@@ -195,11 +195,31 @@ def run_grid(variants: dict[str, dict], dataset: str, scenarios: list[tuple[str,
                      steps=steps, batch_size=batch_size, eval_every=eval_every, selection=selection)  # vary sets the pair
     configs = vary(base, overrides, seeds=seeds, scenarios=chosen)
     labels = [label for _ in chosen for label in variants for _ in seeds]   # vary's order
+    return labels, configs
+
+
+def run_grid(variants: dict[str, dict], dataset: str, scenarios: list[tuple[str, str]], method: str = "LogoRA",
+             seeds=(0,), base_hparams: dict | None = None, backbone_options: dict | None = None, root=None,
+             store=None, steps: int = 200, batch_size: int = 32, eval_every: int = 50,
+             selection: str = "source_val", scenario_list: str = "logora", workers: int = 1,
+             executor: str = "local", address: str | None = None) -> pd.DataFrame:
+    """Every variant x scenario x seed through one ``sweep`` (resumable with a ``store``; spread
+    over ``workers`` local processes or a Ray cluster, which need a store file); one row per run
+    (target/source test accuracy, the selected step ...), in that order."""
+    labels, configs = grid_configs(variants, dataset, scenarios, method, seeds, base_hparams, backbone_options,
+                                   steps, batch_size, eval_every, selection, scenario_list)
     results = open_store(store)
     stored = [results.has(config_id(c, root)[0], c.selection) for c in configs]
     ids = sweep(configs, store=results, root=root, executor=executor, workers=workers, address=address,
                 progress=False, keep_state=False)
-    runs = [results.get(rid, with_state=False).select(c.selection) for rid, c in zip(ids, configs)]
+    return grid_rows(labels, configs, ids, results, stored)
+
+
+def grid_rows(labels: list[str], configs: list[RunConfig], ids: list[str], store, stored: list[bool]) -> pd.DataFrame:
+    """One row per run of the grid (``run_grid``'s frame), each run read by its config's selection rule;
+    ``stored``: whether each was in the store before (``from_store``). Shared by ``run_grid`` and
+    ``logora_grid_results.render_grid`` (from a runs file)."""
+    runs = [store.get(rid, with_state=False).select(c.selection) for rid, c in zip(ids, configs)]
     return pd.DataFrame([_grid_row(label, run, from_store) for label, run, from_store in zip(labels, runs, stored)])
 
 

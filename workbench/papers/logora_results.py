@@ -62,7 +62,7 @@ def render_table2(results: str | Path, data_root=None, proposed: str = "LogoRA")
         store.put(run)
     scenarios, configs = plan_configs_of(plan, data_root)
     ids = [config_id(c, data_root)[0] for c in configs]
-    kept, dropped = _complete_pairs(scenarios, configs, ids, store, results)
+    kept, dropped = complete_pairs(scenarios, configs, ids, store, results)
     keep = [i for i, c in enumerate(configs) if (c.source, c.target) in kept]
     table, frame = table2_of([configs[i] for i in keep], [ids[i] for i in keep], store, plan["dataset"],
                              plan["methods"], [s for s in scenarios if (s.source, s.target) in kept],
@@ -74,7 +74,7 @@ def render_table2(results: str | Path, data_root=None, proposed: str = "LogoRA")
     return Table2Result(table, frame, time.perf_counter() - start, text, plan, store)
 
 
-def _complete_pairs(scenarios, configs, ids, store, results) -> tuple[set, list[str]]:
+def complete_pairs(scenarios, configs, ids, store, results) -> tuple[set, list[str]]:
     kept, dropped = set(), []
     for scenario in scenarios:
         pair = (scenario.source, scenario.target)

@@ -1,0 +1,153 @@
+"""LogoRA's Tables III-V from a runs file: the ablation grids' results that travel.
+
+A runs file (``workbench.results_export``) written for one of the grids carries its *plan* in
+the header (``grid_plan``: the table id, the variant labels, dataset, pairs, seeds, length,
+backbone options ...). The variant dicts are not stored: they are rebuilt from
+``logora.TABLE3_COLUMNS`` / ``TABLE4_ROWS`` / ``TABLE5_COLUMNS`` (``GRID_TABLES``), and a run whose
+config this code would build differently has another id and is simply not found.
+
+``render_grid`` imports the runs into an in-memory store, rebuilds the configs with
+``logora.grid_configs`` (the one way ``run_grid`` builds them), checks each run is there under the
+id this code computes, and returns ``run_grid``'s rows through ``logora.grid_rows``: nothing is
+trained. A pair with none of its runs is left out (``rows.attrs["notes"]`` says so); a pair
+with only some of them is an error. ``grid_table`` turns the rows into the table beside the
+paper exactly as the notebooks do (they call it).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+import pandas as pd
+
+from workbench.data.domain import Scenario
+from workbench.papers import logora
+from workbench.papers.logora_results import complete_pairs
+from workbench.papers.published import PublishedTable
+from workbench.results import MemoryStore
+from workbench.results_export import read_export
+from workbench.tables import accuracy_table, beside_paper
+from workbench.train import RunConfig, config_id
+
+__all__ = ["GRID_TABLES", "grid_plan", "read_grid_plan", "grid_configs", "render_grid", "grid_table",
+           "table_markdown"]
+
+
+@dataclass(frozen=True)
+class GridTable:
+    """One ablation table: its variants, the paper's numbers, and how rows become our table."""
+    variants: dict[str, dict]
+    paper: PublishedTable
+    ours: Callable[[pd.DataFrame, str], pd.DataFrame]       # (rows, dataset) -> our table
+    beside: Callable[[pd.DataFrame, str], pd.DataFrame]     # (ours, dataset) -> beside the paper
+
+
+def _one_row_per_dataset(rows: pd.DataFrame, dataset: str) -> pd.DataFrame:
+    """Table III: the dataset's mean over pairs, one column per variant."""
+    return accuracy_table(rows)[["Avg"]].T.rename(index={"Avg": dataset})
+
+
+def _pairs_by_variant(rows: pd.DataFrame, dataset: str) -> pd.DataFrame:
+    """Tables IV and V: rows the pairs and ``Avg``, columns the variants."""
+    return accuracy_table(rows).T
+
+
+#: Table id -> its variants and layout (the notebooks' own calls of ``beside_paper``).
+GRID_TABLES: dict[str, GridTable] = {
+    "3": GridTable(logora.TABLE3_COLUMNS, logora.PAPER_TABLE3, _one_row_per_dataset,
+                   lambda ours, dataset: beside_paper(ours, logora.PAPER_TABLE3)),
+    "4": GridTable(logora.TABLE4_ROWS, logora.PAPER_TABLE4, _pairs_by_variant,
+                   lambda ours, dataset: beside_paper(ours, logora.PAPER_TABLE4, ours_prefix=f"{dataset} ",
+                                                      paper_prefix=f"{logora.PAPER_TABLE4.dataset} ",
+                                                      transpose_paper=True)),
+    "5": GridTable(logora.TABLE5_COLUMNS, logora.PAPER_TABLE5, _pairs_by_variant,
+                   lambda ours, dataset: beside_paper(ours, logora.PAPER_TABLE5, ours_prefix=f"{dataset} ",
+                                                      paper_prefix=f"{logora.PAPER_TABLE5.dataset} ")),
+}
+
+
+def _table(table: str) -> GridTable:
+    if str(table) not in GRID_TABLES:
+        raise ValueError(f"unknown LogoRA ablation table {table!r}; choose one of {', '.join(GRID_TABLES)}")
+    return GRID_TABLES[str(table)]
+
+
+def grid_plan(table: str, dataset: str, scenarios, seeds, steps: int, batch_size: int, eval_every: int,
+              base_hparams: dict | None = None, backbone_options: dict | None = None,
+              selection: str = "source_val", scenario_list: str = "logora",
+              variants: list[str] | None = None, method: str = "LogoRA") -> dict[str, Any]:
+    """What a Table III / IV / V grid is made of; the header entry (``plan=``) of its runs file.
+    ``variants``: a subset of the table's labels (default all, in the table's order)."""
+    known = _table(table).variants
+    labels = list(known) if variants is None else list(variants)
+    if unknown := [v for v in labels if v not in known]:
+        raise ValueError(f"Table {table} has no variant(s) {unknown}; choose from {list(known)}")
+    return {"table": str(table), "variants": labels, "method": method, "dataset": dataset,
+            "scenario_list": scenario_list, "scenarios": [[str(s), str(t)] for s, t in scenarios],
+            "seeds": [int(s) for s in seeds], "steps": int(steps), "batch_size": int(batch_size),
+            "eval_every": int(eval_every), "selection": selection, "base_hparams": dict(base_hparams or {}),
+            "backbone_options": dict(backbone_options or {})}
+
+
+def read_grid_plan(path: str | Path, table: str | None = None) -> dict[str, Any]:
+    """The grid plan in the header of the runs file ``path`` (of Table ``table`` if given)."""
+    header, _ = read_export(path)
+    plan = header.get("plan")
+    if not isinstance(plan, dict) or "table" not in plan or "variants" not in plan:
+        raise ValueError(f"{path} has no LogoRA ablation-grid plan in its header: it was not written for Table "
+                         "III/IV/V (export it with plan=logora_grid_results.grid_plan(...), as "
+                         "results/logora_ablations/run.py does)")
+    if table is not None and plan["table"] != str(table):
+        raise ValueError(f"{path} holds Table {plan['table']}'s grid, not Table {table}'s; open it with the "
+                         f"Table {plan['table']} notebook")
+    return plan
+
+
+def grid_configs(plan: dict[str, Any], root=None) -> tuple[list[str], list[RunConfig]]:
+    """The plan's variant labels and configs, exactly as ``run_grid`` builds them (``logora.grid_configs``).
+    ``root`` is not needed to build them (the grid fixes its length); it is taken for symmetry with
+    ``logora_results.plan_configs_of``."""
+    known = _table(plan["table"]).variants
+    variants = {label: known[label] for label in plan["variants"]}
+    return logora.grid_configs(variants, plan["dataset"], [tuple(p) for p in plan["scenarios"]], plan["method"],
+                               plan["seeds"], plan["base_hparams"], plan["backbone_options"], plan["steps"],
+                               plan["batch_size"], plan["eval_every"], plan["selection"], plan["scenario_list"])
+
+
+def render_grid(path: str | Path, root=None) -> pd.DataFrame:
+    """``run_grid``'s rows of the runs file ``path`` (its plan, its runs); nothing is trained.
+    Every row is ``from_store``; ``rows.attrs["notes"]`` names the pairs left out."""
+    plan = read_grid_plan(path)
+    _, runs = read_export(path)
+    store = MemoryStore()
+    for run in runs:
+        store.put(run)
+    labels, configs = grid_configs(plan, root)
+    ids = [config_id(c, root)[0] for c in configs]
+    scenarios = [Scenario(plan["dataset"], s, t, plan["scenario_list"]) for s, t in plan["scenarios"]]
+    kept, dropped = complete_pairs(scenarios, configs, ids, store, path)
+    keep = [i for i, c in enumerate(configs) if (c.source, c.target) in kept]
+    rows = logora.grid_rows([labels[i] for i in keep], [configs[i] for i in keep], [ids[i] for i in keep], store,
+                            [True] * len(keep))
+    rows.attrs["notes"] = ([f"pairs not yet in {Path(path).name}: {', '.join(dropped)}; the Avg is over the "
+                            f"{len(kept)} complete pairs"] if dropped else [])
+    return rows
+
+
+def grid_table(table: str, rows: pd.DataFrame, dataset: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """``(ours, beside the paper)`` of ``run_grid`` / ``render_grid`` rows: the notebooks' tables."""
+    chosen = _table(table)
+    ours = chosen.ours(rows, dataset)
+    return ours, chosen.beside(ours, dataset)
+
+
+def table_markdown(table: pd.DataFrame, notes: list[str] = ()) -> str:
+    """A ``beside_paper`` table as markdown (3 decimals, ``–`` where a side has no number), then the notes."""
+    header = ["", *(f"{column} ({side})" for column, side in table.columns)]
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    for label, values in table.iterrows():
+        cells = ["–" if np.isnan(v) else f"{v:.3f}" for v in values.astype(float)]
+        lines.append("| " + " | ".join([str(label), *cells]) + " |")
+    return "\n".join(lines + [""] + [f"- {note}" for note in notes]) + "\n"
