@@ -26,9 +26,10 @@
 #   (10 pairs × every method × 3 seeds × 2000 steps): hours on a CPU, best on a GPU (`-p device cuda`)
 #   or a Ray cluster (`-p executor ray -p address auto`).
 # - Runs are stored by config hash in `store`: a killed run of this notebook resumes where it stopped.
-# - **From committed results, in seconds**: `papermill notebooks/table2.ipynb out.ipynb -p results
-#   results/table2_paper/runs_hhar.jsonl -p data_root ../shared/data` renders the table of that runs
-#   file (its own plan: dataset, pairs, methods, seeds, steps) and trains nothing.
+# - **From committed results, in seconds**: `papermill notebooks/table2.ipynb out.ipynb --cwd notebooks
+#   -p results ../results/table2_paper/runs_hhar.jsonl` (data from `$WORKBENCH_DATA` or `data_root`)
+#   renders the table of that runs file (its own plan: dataset, pairs, methods, seeds, steps) and
+#   trains nothing.
 # - The table and its CSV/Markdown go to `output_dir`.
 
 # %% tags=["parameters"]
