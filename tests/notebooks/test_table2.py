@@ -43,3 +43,21 @@ def test_table2_real_har_pair(run_notebook, tmp_path):
                            methods=methods, steps=30, data_root=str(root), store=str(tmp_path / "r.sqlite"))
     table = _check(out, "HAR", methods, pairs=1)
     assert table.loc[table["pair"] == "15→19", "paper"].isna().all()  # ERM/DANN are not in the paper's table
+
+
+@pytest.mark.notebook
+def test_table2_renders_a_runs_file_without_training(run_notebook, tmp_path):
+    """``-p results <runs file>``: the file's own plan (not the notebook's parameters), nothing trained."""
+    from workbench.papers import logora
+    from workbench.results_export import export_runs
+    swept = logora.run_table2(dataset="synthetic", scenario_list="synthetic", max_pairs=1, methods=["ERM", "DANN"],
+                              seeds=[0], steps=4, store=str(tmp_path / "made.sqlite"), progress=False)
+    path = tmp_path / "runs_synthetic.jsonl"
+    export_runs(swept.store, path, swept.runs["run_id"], plan=swept.plan, command="pytest")
+    nb, out = run_notebook("table2.ipynb", results=str(path), store=str(tmp_path / "never.sqlite"))
+    text = "".join("".join(o.get("text", "")) for c in nb["cells"] for o in c.get("outputs", []))
+    assert "nothing trained" in text and "for 2 runs" in text
+    table = _check(out, "synthetic", ["ERM", "DANN"], pairs=1)
+    assert table.set_index(["pair", "method"])["ours_mean"].round(12).equals(
+        swept.table.long().set_index(["pair", "method"])["ours_mean"].round(12))
+    assert not (tmp_path / "never.sqlite").exists()           # the notebook's own store was not opened
