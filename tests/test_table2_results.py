@@ -96,7 +96,7 @@ def test_the_gap_text_is_written_from_the_numbers():
     steady = pd.DataFrame({"gain_second_half": [0.0], "kept_in_last_fifth": [0.2]}, index=["LogoRA"])
     text = logora_results.gap_markdown(table, plan, steady)
     assert "LogoRA: 0.800 (paper 0.872, gap -7.2 points)" in text
-    assert "RAINCOAT, LogoRA is +4.3 ± 6.0 (std across pairs) points per pair, ahead on 2 of 3" in text
+    assert "RAINCOAT, LogoRA is +4.3 ± 6.0 (std across pairs) points per pair: ahead on 2, level on 0 and behind on 1 of 3 pairs" in text
     assert "+9.7 points over its best baseline there, RAINCOAT" in text
     assert "300 steps of batch 32" in text and "had levelled off" in text
     rising = pd.DataFrame({"gain_second_half": [0.05], "kept_in_last_fifth": [0.9]}, index=["CLUDA"])

@@ -30,7 +30,7 @@ SEEDS = [0]
 #: Steps per run under each preset: ``logora`` 300 here (CLUDA's script trains 1000: a CPU budget);
 #: ``adatime``: None, its own 40 epochs of the source's training split.
 STEPS = {"logora": 300, "adatime": None}
-RUN_COLUMNS = ["method", "source", "target", "seed", "steps", "target_test_acc", "target_test_f1", "source_val_acc",
+RUN_COLUMNS = ["method", "source", "target", "seed", "steps", "target_test_acc", "target_test_f1", "source_test_acc",
                "selected_step", "seconds"]
 
 

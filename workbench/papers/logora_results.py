@@ -156,8 +156,8 @@ def _claim_sentence(table: Table, proposed: str) -> str:
     said = (f" The paper has {proposed} {100 * (paper[proposed] - paper[paper_rival]):+.1f} points over its best "
             f"baseline there, {paper_rival}." if paper_rival and not np.isnan(paper[proposed]) else "")
     return (f"**The claim**: against the best other method here, {gap['rival']}, {proposed} is "
-            f"{gap['mean']:+.1f}{spread} points per pair, ahead on {gap['wins']} of {gap['pairs']} pairs and behind "
-            f"on {gap['losses']}.{said}")
+            f"{gap['mean']:+.1f}{spread} points per pair: ahead on {gap['wins']}, level on "
+            f"{gap['pairs'] - gap['wins'] - gap['losses']} and behind on {gap['losses']} of {gap['pairs']} pairs.{said}")
 
 
 def _protocol_sentence(plan: dict[str, Any]) -> str:
