@@ -102,6 +102,9 @@ def test_the_gap_text_is_written_from_the_numbers():
     rising = pd.DataFrame({"gain_second_half": [0.05], "kept_in_last_fifth": [0.9]}, index=["CLUDA"])
     assert "still improving when stopped (source validation): CLUDA +5.0 points" in logora_results.gap_markdown(
         table, plan, rising)
+    falling = pd.DataFrame({"gain_second_half": [-0.131, 0.0], "kept_in_last_fifth": [0.67, 0.1]}, index=["DANN", "ERM"])
+    text = logora_results.gap_markdown(table, plan, falling)
+    assert "fell over the second half for DANN -13.1 points" in text and "still improving" not in text
 
 
 def test_convergence_reads_the_source_validation_curve(swept):

@@ -172,11 +172,19 @@ def _protocol_sentence(plan: dict[str, Any]) -> str:
 
 
 def _convergence_sentence(conv: pd.DataFrame) -> str:
-    still = conv[(conv["gain_second_half"] > 0.01) | (conv["kept_in_last_fifth"] > 0.5)]
+    fell = conv[conv["gain_second_half"] < -0.01]
+    rest = conv.drop(fell.index)
+    still = rest[(rest["gain_second_half"] > 0.01) | (rest["kept_in_last_fifth"] > 0.5)]
     rows = ", ".join(f"{m} {100 * r.gain_second_half:+.1f} points in the second half, {100 * r.kept_in_last_fifth:.0f} % "
                      "of runs keep a checkpoint from the last fifth" for m, r in still.iterrows())
     if still.empty:
-        return ("**Convergence**: every method's source-validation accuracy moved by at most 1 point over the second "
+        text = ("**Convergence**: no method's source-validation accuracy rose by more than 1 point over the second "
                 "half of training, and most runs kept an earlier checkpoint: the runs had levelled off.")
-    return (f"**Convergence**: still improving when stopped (source validation): {rows}. Their numbers are lower "
-            "bounds on what longer training gives.")
+    else:
+        text = (f"**Convergence**: still improving when stopped (source validation): {rows}. Their numbers are lower "
+                "bounds on what longer training gives.")
+    if not fell.empty:
+        drops = ", ".join(f"{m} {100 * r.gain_second_half:+.1f} points" for m, r in fell.iterrows())
+        text += (f" Source-validation accuracy fell over the second half for {drops}: unstable training, which the "
+                 "checkpoint chosen on source validation partly guards against.")
+    return text
