@@ -40,19 +40,14 @@ results = None                   # a runs file (results/logora_ablations/runs_t4
 # %%
 import torch
 from workbench.io import write_outputs
-from workbench.papers.logora import PAPER_TABLE4, TABLE4_ROWS, run_grid
-from workbench.papers.logora_grid_results import grid_table, read_grid_plan, render_grid
-from workbench.results import ResultsStore
+from workbench.papers.logora import PAPER_TABLE4
+from workbench.papers.logora_grid_results import grid_runs, grid_table
 torch.set_num_threads(threads)
-if results:   # the runs file's plan says what the grid is; nothing is trained
-    plan = read_grid_plan(results, table="4")
-    dataset, scenarios, seeds, steps, selection = (plan[k] for k in ("dataset", "scenarios", "seeds", "steps", "selection"))
-    runs = render_grid(results, root)
-    print(*runs.attrs["notes"], sep="\n")   # the pairs not yet in the file, if any
-else:
-    store = ResultsStore(store_path) if store_path else None
-    runs = run_grid(TABLE4_ROWS, dataset, [tuple(s) for s in scenarios], seeds=seeds, backbone_options=backbone_options,
-                    root=root, store=store, steps=steps, batch_size=batch_size, eval_every=eval_every, selection=selection)
+runs, used = grid_runs("4", results, dataset=dataset, scenarios=scenarios, seeds=seeds, steps=steps,
+                       batch_size=batch_size, eval_every=eval_every, selection=selection,
+                       backbone_options=backbone_options, root=root, store_path=store_path)
+dataset, scenarios, seeds, steps, selection = (used[k] for k in ("dataset", "scenarios", "seeds", "steps", "selection"))
+print(*runs.attrs["notes"], sep="\n")   # with results=: the pairs not yet in the file, if any
 runs
 
 # %%

@@ -124,3 +124,13 @@ def test_the_script_writes_the_table_from_the_runs_file_alone(swept, no_training
     assert list(runs["target_test_acc"].round(6)) == list(first["target_test_acc"].round(6))
     markdown = files[f"table{table}_synthetic.md"]
     assert "(ours) |" in markdown and "(paper) |" in markdown and "nothing trained" in markdown
+
+
+def test_the_notebooks_call_takes_the_runs_files_plan_over_its_arguments(swept, no_training):
+    table, first, again, path = swept
+    other = dict(dataset="HHAR", scenarios=[["7", "5"]], seeds=[4], steps=999, batch_size=1, eval_every=1,
+                 selection="last")
+    rows, used = grid.grid_runs(table, str(path), **other)
+    pd.testing.assert_frame_equal(rows, again)
+    assert used == {"dataset": "synthetic", "scenarios": [list(p) for p in SETTING["scenarios"]], "seeds": [0],
+                    "steps": 2, "selection": "source_val"}

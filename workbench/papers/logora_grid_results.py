@@ -151,3 +151,24 @@ def table_markdown(table: pd.DataFrame, notes: list[str] = ()) -> str:
         cells = ["–" if np.isnan(v) else f"{v:.3f}" for v in values.astype(float)]
         lines.append("| " + " | ".join([str(label), *cells]) + " |")
     return "\n".join(lines + [""] + [f"- {note}" for note in notes]) + "\n"
+
+
+def grid_runs(table: str, results=None, *, dataset: str, scenarios, seeds, steps: int, batch_size: int,
+              eval_every: int, selection: str, backbone_options: dict | None = None, root=None, store_path=None,
+              columns: list[str] | None = None) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """The rows of Table ``table``'s grid and the settings they were made with: from the runs file
+    ``results`` (its plan wins over the arguments; nothing trained) or by ``run_grid`` on the
+    arguments (``columns``: a subset of the table's variants). The notebooks' one call."""
+    if results:
+        plan = read_grid_plan(results, table=table)
+        rows = render_grid(results, root)
+        return rows, {k: plan[k] for k in ("dataset", "scenarios", "seeds", "steps", "selection")}
+    from workbench.results import ResultsStore
+    variants = _table(table).variants
+    chosen = {name: variants[name] for name in (columns or variants)}
+    store = ResultsStore(store_path) if store_path else None
+    rows = logora.run_grid(chosen, dataset, [tuple(s) for s in scenarios], seeds=seeds,
+                           backbone_options=backbone_options, root=root, store=store, steps=steps,
+                           batch_size=batch_size, eval_every=eval_every, selection=selection)
+    rows.attrs["notes"] = []
+    return rows, {"dataset": dataset, "scenarios": scenarios, "seeds": seeds, "steps": steps, "selection": selection}
