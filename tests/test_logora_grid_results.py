@@ -57,7 +57,8 @@ def no_training(monkeypatch):
 
 def test_the_rows_render_from_the_runs_file_as_run_grid_returns_them(swept, no_training):
     table, first, again, path = swept
-    rendered = grid.render_grid(path)
+    rendered, plan = grid.render_grid(path)
+    assert plan == grid.read_grid_plan(path)
     pd.testing.assert_frame_equal(rendered, again)       # the rows of a sweep that found every run stored
     pd.testing.assert_frame_equal(rendered.drop(columns="from_store"), first.drop(columns="from_store"))
     assert rendered.attrs["notes"] == []
@@ -78,7 +79,7 @@ def _pair(row) -> tuple[str, str]:
 def test_a_missing_pair_is_left_out_with_a_note_and_a_partial_pair_is_refused(swept, tmp_path, no_training):
     table, first, _, path = swept
     only_first = _rewrite(path, tmp_path / "a.jsonl", lambda row: _pair(row) == ("0", "1"))
-    rows = grid.render_grid(only_first)
+    rows, _ = grid.render_grid(only_first)
     assert set(rows["scenario"]) == {"0→1"} and len(rows) == (first["scenario"] == "0→1").sum()
     assert rows.attrs["notes"] == ["pairs not yet in a.jsonl: 1→2; the Avg is over the 1 complete pairs"]
     n = len(VARIANTS[table])

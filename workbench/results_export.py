@@ -23,7 +23,7 @@ from typing import Any
 from workbench.io import atomic_write_text
 from workbench.train import Run, RunConfig, run_id
 
-__all__ = ["FORMAT", "export_runs", "read_export", "import_runs"]
+__all__ = ["FORMAT", "export_runs", "read_export", "import_runs", "load_export"]
 
 FORMAT = {"format": "workbench-runs", "version": 1}
 
@@ -74,6 +74,16 @@ def read_export(path: str | os.PathLike) -> tuple[dict[str, Any], list[Run]]:
         runs.append(Run(row["run_id"], config, row["selections"], row["history"], row["seconds"],
                         row["data_version"], row["device"], parent_id=row["parent_id"]))
     return header, runs
+
+
+def load_export(path: str | os.PathLike):
+    """``(header, store)``: the export ``path`` read once (ids checked) into a new in-memory store."""
+    from workbench.results import MemoryStore
+    header, runs = read_export(path)
+    store = MemoryStore()
+    for run in runs:
+        store.put(run)
+    return header, store
 
 
 def import_runs(path: str | os.PathLike, store) -> list[str]:

@@ -42,7 +42,7 @@ def train(plan: dict, root, store_path: str) -> None:
     from workbench.results import ResultsStore
     from workbench.sweep import sweep
     store = ResultsStore(store_path)
-    _, configs = grid.grid_configs(plan, root)
+    _, configs = grid.grid_configs(plan)
     for source, target in plan["scenarios"]:
         start = time.time()
         todo = [c for c in configs if (c.source, c.target) == (source, target)]
@@ -55,13 +55,11 @@ def export(plan: dict, root, store_path: str, command: str) -> Path:
     """The complete pairs' runs of the store, with the plan, to ``runs_t<table>_<dataset>.jsonl``."""
     from workbench.results import ResultsStore
     from workbench.results_export import export_runs
+    from workbench.papers.logora_results import complete_pair_ids
     from workbench.train import config_id
     store = ResultsStore(store_path)
-    _, configs = grid.grid_configs(plan, root)
-    ids = [config_id(c, root)[0] for c in configs]
-    complete = {(c.source, c.target) for c in configs}
-    complete -= {(c.source, c.target) for c, i in zip(configs, ids) if not store.has(i, c.selection)}
-    done = [i for c, i in zip(configs, ids) if (c.source, c.target) in complete]
+    _, configs = grid.grid_configs(plan)
+    done = complete_pair_ids(configs, [config_id(c, root)[0] for c in configs], store)
     path = OUT / f"runs_t{plan['table']}_{plan['dataset'].lower()}.jsonl"
     seconds = sum(store.get(i, with_state=False).seconds for i in done)
     export_runs(store, path, done, plan=plan, threads=1, machine=platform.processor() or platform.machine(),
@@ -71,8 +69,7 @@ def export(plan: dict, root, store_path: str, command: str) -> Path:
 
 def outputs(path: Path, root) -> dict[str, str]:
     """File name -> text of the table beside the paper's (markdown, CSV) and its runs, from ``path`` alone."""
-    plan = grid.read_grid_plan(path)
-    rows = grid.render_grid(path, root)
+    rows, plan = grid.render_grid(path, root)
     _, table = grid.grid_table(plan["table"], rows, plan["dataset"])
     name = f"{plan['dataset'].lower()}"
     notes = [f"ours: {len(set(rows['scenario']))} pair(s) x seeds {plan['seeds']}, {plan['steps']} steps of batch "

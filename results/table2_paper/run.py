@@ -21,7 +21,6 @@ import torch
 from workbench.data.scenarios import scenarios
 from workbench.papers import logora_results
 from workbench.papers.logora import PAPER_METHOD_HPARAMS, table2_plan
-from workbench.sweep import plan
 
 OUT = Path(__file__).parent
 #: The methods of this sitting, in the order they train on each pair (the claim's contenders first).
@@ -45,9 +44,9 @@ def table_plan(dataset: str, preset: str = "logora") -> dict:
 
 
 def planned(dataset: str, root, preset: str = "logora") -> list:
-    """The runs of the table: ``METHODS`` x the ten logora pairs x ``SEEDS``, LogoRA with 8 layers."""
-    return plan(METHODS, scenarios(dataset, "logora"), SEEDS, preset=preset, steps=STEPS[preset], root=root,
-                hparams=PAPER_METHOD_HPARAMS)
+    """The runs of the table: ``METHODS`` x the ten logora pairs x ``SEEDS``, LogoRA with 8 layers,
+    built from the plan its export carries (``logora_results.plan_configs_of``: one way)."""
+    return logora_results.plan_configs_of(table_plan(dataset, preset), root)[1]
 
 
 def train(dataset: str, root, store_path: str, preset: str = "logora") -> None:
@@ -69,10 +68,7 @@ def export(dataset: str, root, store_path: str, preset: str = "logora") -> Path:
     from workbench.train import config_id
     store = ResultsStore(store_path)
     configs = planned(dataset, root, preset)
-    ids = [config_id(c, root)[0] for c in configs]
-    complete = {(c.source, c.target) for c in configs}
-    complete -= {(c.source, c.target) for c, i in zip(configs, ids) if not store.has(i)}
-    done = [i for c, i in zip(configs, ids) if (c.source, c.target) in complete]
+    done = logora_results.complete_pair_ids(configs, [config_id(c, root)[0] for c in configs], store)
     path = OUT / f"runs_{name(dataset, preset)}.jsonl"
     seconds = sum(store.get(i, with_state=False).seconds for i in done)
     export_runs(store, path, done, plan=table_plan(dataset, preset), threads=1, machine=platform.processor() or platform.machine(),

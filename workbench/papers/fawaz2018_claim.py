@@ -194,10 +194,7 @@ def stored_rows(matrix, targets: list[str], seeds: list[int], source_epochs: int
 
 def from_results(path, matrix, root):
     """``stored_rows`` of a committed runs file (its header names targets, seeds and epochs)."""
-    from workbench.results import MemoryStore
-    from workbench.results_export import import_runs, read_export
-    header, _ = read_export(path)
-    store = MemoryStore()
-    import_runs(path, store)
+    from workbench.results_export import load_export
+    header, store = load_export(path)
     return stored_rows(matrix, header["targets"], header["seeds"], header["source_epochs"], header["target_epochs"],
                        store, root)

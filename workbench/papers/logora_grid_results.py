@@ -26,8 +26,7 @@ from workbench.data.domain import Scenario
 from workbench.papers import logora
 from workbench.papers.logora_results import complete_pairs
 from workbench.papers.published import PublishedTable
-from workbench.results import MemoryStore
-from workbench.results_export import read_export
+from workbench.results_export import load_export, read_export
 from workbench.tables import accuracy_table, beside_paper
 from workbench.train import RunConfig, config_id
 
@@ -93,7 +92,10 @@ def grid_plan(table: str, dataset: str, scenarios, seeds, steps: int, batch_size
 
 def read_grid_plan(path: str | Path, table: str | None = None) -> dict[str, Any]:
     """The grid plan in the header of the runs file ``path`` (of Table ``table`` if given)."""
-    header, _ = read_export(path)
+    return _grid_plan(read_export(path)[0], path, table)
+
+
+def _grid_plan(header: dict[str, Any], path, table: str | None) -> dict[str, Any]:
     plan = header.get("plan")
     if not isinstance(plan, dict) or "table" not in plan or "variants" not in plan:
         raise ValueError(f"{path} has no LogoRA ablation-grid plan in its header: it was not written for Table "
@@ -105,10 +107,8 @@ def read_grid_plan(path: str | Path, table: str | None = None) -> dict[str, Any]
     return plan
 
 
-def grid_configs(plan: dict[str, Any], root=None) -> tuple[list[str], list[RunConfig]]:
-    """The plan's variant labels and configs, exactly as ``run_grid`` builds them (``logora.grid_configs``).
-    ``root`` is not needed to build them (the grid fixes its length); it is taken for symmetry with
-    ``logora_results.plan_configs_of``."""
+def grid_configs(plan: dict[str, Any]) -> tuple[list[str], list[RunConfig]]:
+    """The plan's variant labels and configs, exactly as ``run_grid`` builds them (``logora.grid_configs``)."""
     known = _table(plan["table"]).variants
     variants = {label: known[label] for label in plan["variants"]}
     return logora.grid_configs(variants, plan["dataset"], [tuple(p) for p in plan["scenarios"]], plan["method"],
@@ -116,24 +116,20 @@ def grid_configs(plan: dict[str, Any], root=None) -> tuple[list[str], list[RunCo
                                plan["batch_size"], plan["eval_every"], plan["selection"], plan["scenario_list"])
 
 
-def render_grid(path: str | Path, root=None) -> pd.DataFrame:
-    """``run_grid``'s rows of the runs file ``path`` (its plan, its runs); nothing is trained.
-    Every row is ``from_store``; ``rows.attrs["notes"]`` names the pairs left out."""
-    plan = read_grid_plan(path)
-    _, runs = read_export(path)
-    store = MemoryStore()
-    for run in runs:
-        store.put(run)
-    labels, configs = grid_configs(plan, root)
+def render_grid(path: str | Path, root=None, table: str | None = None) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """``(run_grid's rows, the plan)`` of the runs file ``path`` (of Table ``table`` if given);
+    nothing is trained. Every row is ``from_store``; ``rows.attrs["notes"]`` names the pairs left out."""
+    header, store = load_export(path)
+    plan = _grid_plan(header, path, table)
+    labels, configs = grid_configs(plan)
     ids = [config_id(c, root)[0] for c in configs]
     scenarios = [Scenario(plan["dataset"], s, t, plan["scenario_list"]) for s, t in plan["scenarios"]]
-    kept, dropped = complete_pairs(scenarios, configs, ids, store, path)
-    keep = [i for i, c in enumerate(configs) if (c.source, c.target) in kept]
+    keep, kept, dropped = complete_pairs(scenarios, configs, ids, store, path)
     rows = logora.grid_rows([labels[i] for i in keep], [configs[i] for i in keep], [ids[i] for i in keep], store,
                             [True] * len(keep))
     rows.attrs["notes"] = ([f"pairs not yet in {Path(path).name}: {', '.join(dropped)}; the Avg is over the "
                             f"{len(kept)} complete pairs"] if dropped else [])
-    return rows
+    return rows, plan
 
 
 def grid_table(table: str, rows: pd.DataFrame, dataset: str) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -160,8 +156,7 @@ def grid_runs(table: str, results=None, *, dataset: str, scenarios, seeds, steps
     ``results`` (its plan wins over the arguments; nothing trained) or by ``run_grid`` on the
     arguments (``columns``: a subset of the table's variants). The notebooks' one call."""
     if results:
-        plan = read_grid_plan(results, table=table)
-        rows = render_grid(results, root)
+        rows, plan = render_grid(results, root, table)
         return rows, {k: plan[k] for k in ("dataset", "scenarios", "seeds", "steps", "selection")}
     from workbench.results import ResultsStore
     variants = _table(table).variants

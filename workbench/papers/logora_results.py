@@ -23,13 +23,12 @@ import pandas as pd
 
 from workbench.data.domain import Scenario
 from workbench.papers.logora import Table2Result, table2_of
-from workbench.results import MemoryStore
-from workbench.results_export import read_export
+from workbench.results_export import load_export, read_export
 from workbench.sweep import plan as plan_configs
 from workbench.tables import BOUNDS, Table
 from workbench.train import RunConfig, config_id
 
-__all__ = ["read_plan", "plan_configs_of", "render_table2", "convergence", "gap_markdown",
+__all__ = ["read_plan", "plan_configs_of", "render_table2", "complete_pairs", "complete_pair_ids", "convergence", "gap_markdown",
            "CLUDA_STEPS", "explain_gap"]
 
 #: CLUDA's published training length: ``main/train.py`` of github.com/oezyurty/CLUDA stops at
@@ -38,7 +37,10 @@ CLUDA_STEPS = 1000
 
 
 def read_plan(path: str | Path) -> dict[str, Any]:
-    header, _ = read_export(path)
+    return _plan(read_export(path)[0], path)
+
+
+def _plan(header: dict[str, Any], path) -> dict[str, Any]:
     if "plan" not in header:
         raise ValueError(f"{path} has no Table II plan in its header: it was not written for Table II "
                          "(export it with plan=logora_results.table2_plan(...), as results/table2_paper/run.py does)")
@@ -55,15 +57,11 @@ def plan_configs_of(plan: dict[str, Any], root=None) -> tuple[list[Scenario], li
 def render_table2(results: str | Path, data_root=None, proposed: str = "LogoRA") -> Table2Result:
     """Table II of the runs file ``results`` (its plan, its runs); nothing is trained."""
     start = time.perf_counter()
-    header, runs = read_export(results)
-    plan = read_plan(results)
-    store = MemoryStore()
-    for run in runs:
-        store.put(run)
+    header, store = load_export(results)
+    plan = _plan(header, results)
     scenarios, configs = plan_configs_of(plan, data_root)
     ids = [config_id(c, data_root)[0] for c in configs]
-    kept, dropped = complete_pairs(scenarios, configs, ids, store, results)
-    keep = [i for i, c in enumerate(configs) if (c.source, c.target) in kept]
+    keep, kept, dropped = complete_pairs(scenarios, configs, ids, store, results)
     table, frame = table2_of([configs[i] for i in keep], [ids[i] for i in keep], store, plan["dataset"],
                              plan["methods"], [s for s in scenarios if (s.source, s.target) in kept],
                              plan["preset"], plan["seeds"], plan["steps"], proposed)
@@ -74,7 +72,9 @@ def render_table2(results: str | Path, data_root=None, proposed: str = "LogoRA")
     return Table2Result(table, frame, time.perf_counter() - start, text, plan, store)
 
 
-def complete_pairs(scenarios, configs, ids, store, results) -> tuple[set, list[str]]:
+def complete_pairs(scenarios, configs, ids, store, results) -> tuple[list[int], set, list[str]]:
+    """``(indices of the configs of complete pairs, those pairs, labels of the pairs with no run)``;
+    a pair with only some of its runs is an error naming the fix."""
     kept, dropped = set(), []
     for scenario in scenarios:
         pair = (scenario.source, scenario.target)
@@ -89,7 +89,14 @@ def complete_pairs(scenarios, configs, ids, store, results) -> tuple[set, list[s
             dropped.append(f"{pair[0]}→{pair[1]}")
     if not kept:
         raise ValueError(f"{results}: no pair has all its runs (is the data root the one the runs were made on?)")
-    return kept, dropped
+    return [i for i, c in enumerate(configs) if (c.source, c.target) in kept], kept, dropped
+
+
+def complete_pair_ids(configs, ids, store) -> list[str]:
+    """The ids of ``configs`` whose pair has every run in ``store``: what a sitting exports while
+    later pairs are still training (``complete_pairs`` is the strict check of a file)."""
+    missing = {(c.source, c.target) for c, i in zip(configs, ids) if not store.has(i, c.selection)}
+    return [i for c, i in zip(configs, ids) if (c.source, c.target) not in missing]
 
 
 def convergence(frame: pd.DataFrame, store) -> pd.DataFrame:
