@@ -35,12 +35,8 @@ def planned(matrix, targets: list[str], seeds: list[int], source_epochs: int, ta
 def train(matrix, targets: list[str], seeds: list[int], source_epochs: int, target_epochs: int, store, root,
           progress: bool = False):
     """Run (or read back from ``store``) every seed's ``transfer_experiment``; their rows, one frame."""
-    import pandas as pd
-
-    from workbench.papers.fawaz2018 import transfer_experiment
-    return pd.concat([transfer_experiment(matrix, targets, None, source_epochs, target_epochs, seed,
-                                          progress=progress, threads=1, store=store, root=root)
-                      for seed in seeds], ignore_index=True)
+    from workbench.papers.fawaz2018_claim import seed_rows
+    return seed_rows(matrix, targets, seeds, source_epochs, target_epochs, store, root, progress)
 
 
 def outputs(matrix, targets: list[str], seeds: list[int], source_epochs: int, target_epochs: int, store,

@@ -17,7 +17,7 @@ import numpy as np
 
 from workbench.papers.fawaz2018 import SOURCE_KINDS, pick_sources
 
-__all__ = ["COMPARISONS", "train_size", "target_costs", "choose_targets", "planned", "stored_rows", "from_results",
+__all__ = ["COMPARISONS", "train_size", "target_costs", "choose_targets", "planned", "seed_rows", "stored_rows", "from_results",
            "per_target", "claim_table", "verdict"]
 
 # (a, b): "does a beat b?", in the order the summary and the verdict list them
@@ -175,12 +175,19 @@ def planned(matrix, targets: list[str], seeds: list[int], source_epochs: int, ta
     return configs
 
 
-def stored_rows(matrix, targets: list[str], seeds: list[int], source_epochs: int, target_epochs: int, store, root):
-    """``transfer_experiment``'s rows over ``seeds``, read from ``store``; trains nothing (a run
-    missing from the store is an error naming the fix)."""
+def seed_rows(matrix, targets: list[str], seeds: list[int], source_epochs: int, target_epochs: int, store, root,
+              progress: bool = False):
+    """``transfer_experiment``'s rows of every seed (threads 1), one frame; runs not in ``store`` are trained."""
     import pandas as pd
 
     from workbench.papers.fawaz2018 import transfer_experiment
+    return pd.concat([transfer_experiment(matrix, targets, None, source_epochs, target_epochs, seed, progress=progress,
+                                          threads=1, store=store, root=root) for seed in seeds], ignore_index=True)
+
+
+def stored_rows(matrix, targets: list[str], seeds: list[int], source_epochs: int, target_epochs: int, store, root):
+    """``transfer_experiment``'s rows over ``seeds``, read from ``store``; trains nothing (a run
+    missing from the store is an error naming the fix)."""
     from workbench.train import config_id
     configs = planned(matrix, targets, seeds, source_epochs, target_epochs, root)
     missing = [c for c in configs if not store.has(config_id(c, root)[0], c.selection)]
@@ -188,8 +195,7 @@ def stored_rows(matrix, targets: list[str], seeds: list[int], source_epochs: int
         raise KeyError(f"{len(missing)} of {len(configs)} runs are not in the store (e.g. {missing[0].source}->"
                        f"{missing[0].target} seed {missing[0].seed}); train them (results/fawaz_transfer/run.py), "
                        "or import results/fawaz_transfer/runs.jsonl (workbench.results_export.import_runs)")
-    return pd.concat([transfer_experiment(matrix, targets, None, source_epochs, target_epochs, seed, threads=1,
-                                          store=store, root=root) for seed in seeds], ignore_index=True)
+    return seed_rows(matrix, targets, seeds, source_epochs, target_epochs, store, root)
 
 
 def from_results(path, matrix, root):
