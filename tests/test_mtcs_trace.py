@@ -20,9 +20,10 @@ def fixed_heads(biases):
 def test_sharing_trace_finds_the_one_confident_pair():
     heads = fixed_heads([[10.0, -10.0], [-10.0, 10.0, -10.0]])   # task 0: label 0; task 1: label 1
     features = torch.randn(5, 4)
-    (row,) = sharing_trace(features, heads, task=0, tau=2.0)
+    (row,), relevant = sharing_trace(features, heads, task=0, tau=2.0)
     assert (row["task_j"], row["M"], row["N"]) == (1, 3, 2)
     assert row["pairs"] == [(1, 0)]          # task 1's label 1 <-> task 0's label 0
+    assert relevant[1].tolist() == [[False, False], [True, False], [False, False]]   # the mask the loss used
     assert row["n_relevant"] == 1 and row["head_j_top_share"] > 0.99
     assert abs(row["affinity_max"] - 6.0) < 1e-3   # M N A_10 / sum A with A ~ e_1 e_0^T
     loss, pairs = mtcs_sharing_loss(features, heads, 0, 2.0)
@@ -31,7 +32,7 @@ def test_sharing_trace_finds_the_one_confident_pair():
 
 def test_uniform_heads_tie_nothing_and_gradients_match_the_closed_form():
     heads = fixed_heads([[0.0, 0.0], [0.0, 0.0, 0.0]])
-    (row,) = sharing_trace(torch.randn(3, 4), heads, task=1)
+    (row,), _ = sharing_trace(torch.randn(3, 4), heads, task=1)
     assert row["n_relevant"] == 0 and row["pairs"] == [] and row["ws"] == 0.0
     with torch.no_grad():
         heads[0].weight.copy_(torch.ones(2, 4))

@@ -1,7 +1,7 @@
 """A pure reader of MTCS's classifier sharing (``workbench.pretrain.multitask``), for diagnosis.
 
-``sharing_trace`` recomputes, for one batch's features of task ``k``, what
-``mtcs_sharing_loss`` sees for every other task ``j``: the label affinity (Eq. 4), the relevant
+``sharing_trace`` reads, for one batch's features of task ``k``, what ``mtcs_sharing_loss``
+sees for every other task ``j`` (both walk ``multitask.sharing_pairs``): the label affinity (Eq. 4), the relevant
 label pairs (Eq. 5) and each pair's Eq. 3 term, plus how concentrated head ``j``'s predictions
 are on task ``k``'s series. ``head_gradient_norms`` gives, on detached copies of the heads, the
 norms of the gradients of the cross-entropy and of ``alpha`` times the sharing loss.
@@ -15,37 +15,34 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from workbench.losses.contrastive import label_affinity, relevant_pairs, weight_sharing_loss
+from workbench.losses.contrastive import weight_sharing_loss
+from workbench.pretrain.multitask import sharing_pairs
 
 __all__ = ["sharing_trace", "head_gradient_norms", "SharingTracer"]
 
 
 @torch.no_grad()
-def sharing_trace(features: Tensor, heads: nn.ModuleList, task: int, tau: float = 2.0) -> list[dict]:
-    """One dict per ``j != task`` for the batch ``features: [B, D]`` of task ``task``.
+def sharing_trace(features: Tensor, heads: nn.ModuleList, task: int, tau: float = 2.0) -> tuple[list[dict], dict]:
+    """What ``mtcs_sharing_loss`` sees (``multitask.sharing_pairs``) for the batch ``features: [B, D]``
+    of task ``task``: ``(rows, relevant)``, one row per ``j != task`` and ``relevant = {j: [M, N] bool}``.
 
-    Keys: ``task_j``, ``M``, ``N``, ``n_relevant``, ``pairs`` (list of ``(p, q)``: label ``p``
+    Row keys: ``task_j``, ``M``, ``N``, ``n_relevant``, ``pairs`` (list of ``(p, q)``: label ``p``
     of task ``j``, ``q`` of task ``task``), ``ws`` (Eq. 3 for this pair of tasks), ``affinity_max``
     (``M N max A``, in units of the mean affinity), ``head_j_top_share`` (the largest mean
     probability head ``j`` gives one of its labels on this batch: 1 = collapsed on one label).
     """
-    probs_k = F.softmax(heads[task](features), dim=-1)                      # [B, N]
-    rows = []
-    for j, head in enumerate(heads):
-        if j == task:
-            continue
-        probs_j = F.softmax(head(features), dim=-1)                         # [B, M]
-        affinity = label_affinity(probs_j, probs_k)                          # [M, N]
-        relevant = relevant_pairs(affinity, tau)                             # [M, N]
+    rows, masks = [], {}
+    for j, probs_j, affinity, relevant in sharing_pairs(features, heads, task, tau):
         m, n = affinity.shape
+        masks[j] = relevant
         rows.append({
             "task_j": j, "M": m, "N": n, "n_relevant": int(relevant.sum()),
             "pairs": [tuple(int(i) for i in pq) for pq in relevant.nonzero().tolist()],
-            "ws": float(weight_sharing_loss(head.weight, heads[task].weight, relevant)),
+            "ws": float(weight_sharing_loss(heads[j].weight, heads[task].weight, relevant)),
             "affinity_max": float(m * n * affinity.max() / affinity.sum().clamp_min(1e-12)),
             "head_j_top_share": float(probs_j.mean(0).max()),
         })
-    return rows
+    return rows, masks
 
 
 def head_gradient_norms(features: Tensor, heads: nn.ModuleList, task: int, y: Tensor,
@@ -97,13 +94,8 @@ class SharingTracer:
         task, y = self._pending
         self._pending = None
         heads, step = self.model.net.heads, self.model.batches_done
-        trace = sharing_trace(output.detach(), heads, task, self.tau)
-        relevant = {}
+        trace, relevant = sharing_trace(output.detach(), heads, task, self.tau)
         for row in trace:
-            rel = torch.zeros(row["M"], row["N"], dtype=torch.bool)
-            for p, q in row["pairs"]:
-                rel[p, q] = True
-            relevant[row["task_j"]] = rel
             self.pair_rows.append({"step": step, "task_k": task, "B": int(output.shape[0]), **row})
         norms = head_gradient_norms(output, heads, task, y, relevant, self.alpha)
         self._current = {"step": step, "task_k": task, "B": int(output.shape[0]),

@@ -29,7 +29,7 @@ from workbench.pretrain.ts2vec import (ENCODER_HPARAMS, batches_per_epoch, encod
 from workbench.pretrain.ucr_runs import UCRData, UCRExperiment, dataset_names, pick, train_sizes
 from workbench.train import RunConfig
 
-__all__ = ["MultiTaskNet", "MTL", "MTCS", "mtcs_sharing_loss", "multitask_config"]
+__all__ = ["MultiTaskNet", "MTL", "MTCS", "mtcs_sharing_loss", "sharing_pairs", "multitask_config"]
 
 
 class MultiTaskNet(nn.Module):
@@ -44,22 +44,29 @@ class MultiTaskNet(nn.Module):
         return self.heads[task](self.encoder(x))
 
 
-def mtcs_sharing_loss(features: Tensor, heads: nn.ModuleList, task: int,
-                      tau: float = 2.0) -> tuple[Tensor, int]:
-    """Sum over ``j != task`` of Eq. 3 for the batch ``features: [B, D]`` of task ``task``.
-
-    Every head classifies the batch; ``A = mean p_j(x) (x) p_k(x)`` (Eq. 4); pairs over ``tau``
-    times the mean affinity are relevant (Eq. 5). Returns the loss and the number of relevant pairs.
-    """
+def sharing_pairs(features: Tensor, heads: nn.ModuleList, task: int, tau: float = 2.0):
+    """For the batch ``features: [B, D]`` of task ``task``, per ``j != task``: ``(j, probs_j, affinity,
+    relevant)``, i.e. head ``j``'s probabilities ``[B, M]`` (detached), ``A = mean p_j(x) (x) p_k(x)``
+    ``[M, N]`` (Eq. 4) and the pairs over ``tau`` times the mean affinity ``[M, N]`` (Eq. 5).
+    ``mtcs_sharing_loss`` trains on it; ``mtcs_trace.sharing_trace`` reads it."""
     probs_k = F.softmax(heads[task](features), dim=-1).detach()              # [B, N]
-    total, n_pairs = features.new_zeros(()), 0
     for j, head in enumerate(heads):
         if j == task:
             continue
         probs_j = F.softmax(head(features), dim=-1).detach()                # [B, M]
-        relevant = relevant_pairs(label_affinity(probs_j, probs_k), tau)     # [M, N]
+        affinity = label_affinity(probs_j, probs_k)                          # [M, N]
+        yield j, probs_j, affinity, relevant_pairs(affinity, tau)
+
+
+def mtcs_sharing_loss(features: Tensor, heads: nn.ModuleList, task: int,
+                      tau: float = 2.0) -> tuple[Tensor, int]:
+    """Sum over ``j != task`` of Eq. 3 for the batch ``features: [B, D]`` of task ``task``
+    (the relevant label pairs of ``sharing_pairs``). Returns the loss and the number of relevant pairs.
+    """
+    total, n_pairs = features.new_zeros(()), 0
+    for j, _, _, relevant in sharing_pairs(features, heads, task, tau):
         n_pairs += int(relevant.sum())
-        total = total + weight_sharing_loss(head.weight, heads[task].weight, relevant)
+        total = total + weight_sharing_loss(heads[j].weight, heads[task].weight, relevant)
     return total, n_pairs
 
 
