@@ -1,7 +1,8 @@
 """Figs 8 and 9 at paper scale use the runs Table II reports (issue 15). Fig 8's parameter file
 builds, for every method Table II trains on HHAR 8->3, the very config (and so run id) that
 ``results/table2_paper/run.py`` trained with its weights kept; only "LogoRA w/o alignment" is new.
-Fig 9's grid holds each weight's default, which is Table II's LogoRA run on that pair."""
+Fig 9's grid holds each weight's default, which is Table II's LogoRA run on that pair. Table III's
+full column is Table II's LogoRA and its "w/o alignment" Fig 8's, in the one store they share."""
 from __future__ import annotations
 
 from dataclasses import replace
@@ -12,7 +13,8 @@ import yaml
 from tests.conftest import load_script
 
 from workbench.analysis.maps import method_specs
-from workbench.papers.logora import NO_ALIGNMENT
+from workbench.papers import logora_grid_results as grid
+from workbench.papers.logora import FIGURE_PAIRS, NO_ALIGNMENT
 from workbench.train import RunConfig, run_id
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -22,7 +24,7 @@ FIG9 = yaml.safe_load((ROOT / "notebooks/params/fig9_sensitivity_paper.yaml").re
 
 def _table2_ids(dataset: str, source: str, target: str) -> dict[str, str]:
     script = load_script("results/table2_paper/run.py")
-    assert (dataset, source, target) in script.KEEP_STATE, "the figures' pair keeps its weights"
+    assert (dataset, source, target) in FIGURE_PAIRS, "the figures' pair keeps its weights"
     return {c.method: run_id(c, "v") for c in script.planned(dataset, None) if (c.source, c.target) == (source, target)}
 
 
@@ -64,3 +66,16 @@ def test_fig9_paper_default_point_is_table2s_logora_run():
         ids |= {run_id(replace(base, hparams={**base.hparams, name: v}, seed=s), "v") for v in values for s in p["seeds"]}
     assert table2["LogoRA"] in ids and len(ids) == 1 + sum(len(v) - 1 for v in p["grid"].values())
     assert p["store_path"] == PARAMS["store_path"]
+
+
+def test_table3s_full_and_no_alignment_columns_are_the_runs_table2_and_fig8_train():
+    ablations = load_script("results/logora_ablations/run.py")
+    labels, configs = grid.grid_configs(ablations.table_plan("3", "HHAR", [0], 300))
+    table2 = _table2_ids("HHAR", "8", "3")
+    full = [run_id(c, "v") for label, c in zip(labels, configs) if label == "LogoRA"]
+    all_logora = {run_id(c, "v") for c in load_script("results/table2_paper/run.py").planned("HHAR", None)
+                  if c.method == "LogoRA"}
+    assert len(full) == 10 and set(full) == all_logora and table2["LogoRA"] in full
+    without = {run_id(c, "v") for label, c in zip(labels, configs) if label == "w/o alignment"}
+    assert run_id(_figure_configs()["LogoRA w/o alignment"], "v") in without
+    assert ablations.store_of("HHAR") == "runs/table2_paper_hhar.sqlite" and PARAMS["store_path"].endswith(ablations.store_of("HHAR"))

@@ -20,7 +20,7 @@ import torch
 
 from workbench.data.scenarios import scenarios
 from workbench.papers import logora_results
-from workbench.papers.logora import PAPER_METHOD_HPARAMS, table2_plan
+from workbench.papers.logora import FIGURE_PAIRS, PAPER_METHOD_HPARAMS, table2_plan
 
 OUT = Path(__file__).parent
 #: The methods of this sitting, in the order they train on each pair (the claim's contenders first).
@@ -29,10 +29,6 @@ SEEDS = [0]
 #: Steps per run under each preset: ``logora`` 300 here (CLUDA's script trains 1000: a CPU budget);
 #: ``adatime``: None, its own 40 epochs of the source's training split.
 STEPS = {"logora": 300, "adatime": None}
-#: Fig 8's pair (HHAR 8->3): its runs keep their weights, so ``notebooks/fig8_tsne`` maps these very runs
-#: and ``notebooks/fig9_sensitivity``'s default point is this LogoRA run (their ``params/*_paper.yaml``
-#: use this store; ``tests/test_figures_use_table2_runs.py``) instead of training them again.
-KEEP_STATE = {("HHAR", "8", "3")}
 RUN_COLUMNS = ["method", "source", "target", "seed", "steps", "target_test_acc", "target_test_f1", "source_test_acc",
                "selected_step", "seconds"]
 
@@ -61,7 +57,7 @@ def train(dataset: str, root, store_path: str, preset: str = "logora") -> None:
     for pair in scenarios(dataset, "logora"):
         start = time.time()
         todo = [c for c in configs if (c.source, c.target) == (pair.source, pair.target)]
-        keep = (dataset, pair.source, pair.target) in KEEP_STATE
+        keep = (dataset, pair.source, pair.target) in FIGURE_PAIRS   # Figs 8-9 map these runs
         sweep(todo, store=store, root=root, progress=False, keep_state=keep)
         print(f"{dataset} {pair.source}->{pair.target}: {time.time() - start:.0f} s for {len(todo)} runs", flush=True)
 
