@@ -3,6 +3,7 @@
     OMP_NUM_THREADS=1 nice -n 10 python results/table2_paper/run.py --dataset HHAR --root ../shared/data
     python results/table2_paper/run.py --dataset HHAR --root ../shared/data --render
     ... --preset adatime     # the same methods and pairs under AdaTime's protocol (40 epochs, last epoch)
+    ... --methods LogoRA RAINCOAT --seeds 0 1    # the claim's contenders over seeds (seed 0 is Table II's run)
 
 Trains pair by pair (every method on a pair before the next pair), so an interrupted sweep
 leaves complete pairs; the store (``runs/table2_paper_<dataset>.sqlite``) resumes. ``--render``
@@ -33,27 +34,32 @@ RUN_COLUMNS = ["method", "source", "target", "seed", "steps", "target_test_acc",
                "selected_step", "seconds"]
 
 
-def name(dataset: str, preset: str) -> str:
-    """``hhar`` (logora preset) or ``adatime_hhar``: the stem of the store and of the files here."""
-    return dataset.lower() if preset == "logora" else f"{preset}_{dataset.lower()}"
+def name(dataset: str, preset: str, methods=METHODS, seeds=SEEDS) -> str:
+    """The stem of the files here: ``hhar`` (logora preset), ``adatime_hhar``; a sitting of some
+    methods or other seeds adds them: ``hhar_logora_raincoat_seeds01``."""
+    stem = dataset.lower() if preset == "logora" else f"{preset}_{dataset.lower()}"
+    if (list(methods), list(seeds)) == (METHODS, SEEDS):
+        return stem
+    return f"{stem}_{'_'.join(m.lower() for m in methods)}_seeds{''.join(map(str, seeds))}"
 
 
-def table_plan(dataset: str, preset: str = "logora") -> dict:
+def table_plan(dataset: str, preset: str = "logora", methods=METHODS, seeds=SEEDS) -> dict:
     pairs = [(s.source, s.target) for s in scenarios(dataset, "logora")]
-    return table2_plan(dataset, pairs, METHODS, SEEDS, STEPS[preset], preset, method_hparams=PAPER_METHOD_HPARAMS)
+    return table2_plan(dataset, pairs, list(methods), list(seeds), STEPS[preset], preset,
+                       method_hparams={m: o for m, o in PAPER_METHOD_HPARAMS.items() if m in methods})
 
 
-def planned(dataset: str, root, preset: str = "logora") -> list:
-    """The runs of the table: ``METHODS`` x the ten logora pairs x ``SEEDS``, LogoRA with 8 layers,
+def planned(dataset: str, root, preset: str = "logora", methods=METHODS, seeds=SEEDS) -> list:
+    """The runs of the table: ``methods`` x the ten logora pairs x ``seeds``, LogoRA with 8 layers,
     built from the plan its export carries (``logora_results.plan_configs_of``: one way)."""
-    return logora_results.plan_configs_of(table_plan(dataset, preset), root)[1]
+    return logora_results.plan_configs_of(table_plan(dataset, preset, methods, seeds), root)[1]
 
 
-def train(dataset: str, root, store_path: str, preset: str = "logora") -> None:
+def train(dataset: str, root, store_path: str, preset: str = "logora", methods=METHODS, seeds=SEEDS) -> None:
     from workbench.results import ResultsStore
     from workbench.sweep import sweep
     store = ResultsStore(store_path)
-    configs = planned(dataset, root, preset)
+    configs = planned(dataset, root, preset, methods, seeds)
     for pair in scenarios(dataset, "logora"):
         start = time.time()
         todo = [c for c in configs if (c.source, c.target) == (pair.source, pair.target)]
@@ -62,19 +68,22 @@ def train(dataset: str, root, store_path: str, preset: str = "logora") -> None:
         print(f"{dataset} {pair.source}->{pair.target}: {time.time() - start:.0f} s for {len(todo)} runs", flush=True)
 
 
-def export(dataset: str, root, store_path: str, preset: str = "logora") -> Path:
+def export(dataset: str, root, store_path: str, preset: str = "logora", methods=METHODS, seeds=SEEDS) -> Path:
     """The complete pairs' runs of the store, with the plan, to ``runs_<name>.jsonl``."""
     from workbench.results import ResultsStore
     from workbench.results_export import export_runs
     from workbench.train import config_id
     store = ResultsStore(store_path)
-    configs = planned(dataset, root, preset)
+    configs = planned(dataset, root, preset, methods, seeds)
     done = logora_results.complete_pair_ids(configs, [config_id(c, root)[0] for c in configs], store)
-    path = OUT / f"runs_{name(dataset, preset)}.jsonl"
+    path = OUT / f"runs_{name(dataset, preset, methods, seeds)}.jsonl"
     seconds = sum(store.get(i, with_state=False).seconds for i in done)
-    export_runs(store, path, done, plan=table_plan(dataset, preset), threads=1, machine=platform.processor() or platform.machine(),
+    subset = "" if (list(methods), list(seeds)) == (METHODS, SEEDS) else \
+        f" --methods {' '.join(methods)} --seeds {' '.join(map(str, seeds))}"
+    export_runs(store, path, done, plan=table_plan(dataset, preset, methods, seeds), threads=1,
+                machine=platform.processor() or platform.machine(),
                 command=f"OMP_NUM_THREADS=1 nice -n 10 python results/table2_paper/run.py --dataset {dataset} "
-                        f"--preset {preset}",
+                        f"--preset {preset}{subset}",
                 train_seconds=round(seconds, 1))
     return path
 
@@ -84,7 +93,7 @@ def outputs(path: Path, root) -> dict[str, str]:
     stem = path.stem.removeprefix("runs_")
     result = logora_results.render_table2(path, root)
     conv = logora_results.convergence(result.runs, result.store)
-    gap = logora_results.gap_markdown(result.table, result.plan, conv)
+    gap = logora_results.gap_markdown(result.table, result.plan, conv, runs=result.runs)
     return {f"table2_{stem}.md": result.table.markdown(), f"table2_{stem}.csv": result.table.long().to_csv(index=False),
             f"runs_{stem}.csv": result.runs[RUN_COLUMNS].to_csv(index=False),
             f"convergence_{stem}.csv": conv.to_csv(float_format="%.4f"), f"gap_{stem}.md": gap}
@@ -96,12 +105,16 @@ if __name__ == "__main__":
     parser.add_argument("--dataset", default="HHAR")
     parser.add_argument("--preset", default="logora", choices=sorted(STEPS))
     parser.add_argument("--store", default=None)
+    parser.add_argument("--methods", nargs="+", default=METHODS, help="a sitting of some of the methods (e.g. the "
+                        "claim's LogoRA RAINCOAT), in the same store: their seed-0 runs are Table II's")
+    parser.add_argument("--seeds", type=int, nargs="+", default=SEEDS)
     parser.add_argument("--render", action="store_true", help="train nothing: export and write the tables")
     args = parser.parse_args()
     torch.set_num_threads(1)
     store_path = args.store or f"runs/table2_paper_{name(args.dataset, args.preset)}.sqlite"
+    sitting = dict(preset=args.preset, methods=args.methods, seeds=args.seeds)
     if not args.render:
-        train(args.dataset, args.root, store_path, args.preset)
-    for file, text in outputs(export(args.dataset, args.root, store_path, args.preset), args.root).items():
+        train(args.dataset, args.root, store_path, **sitting)
+    for file, text in outputs(export(args.dataset, args.root, store_path, **sitting), args.root).items():
         (OUT / file).write_text(text)
         print(f"## {file}\n{text}" if file.endswith(".md") else f"wrote {file}")

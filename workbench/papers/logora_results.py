@@ -29,7 +29,7 @@ from workbench.tables import BOUNDS, Table
 from workbench.train import RunConfig, config_id
 
 __all__ = ["read_plan", "plan_configs_of", "render_table2", "complete_pairs", "complete_pair_ids", "convergence", "gap_markdown",
-           "CLUDA_STEPS", "explain_gap"]
+           "CLUDA_STEPS", "explain_gap", "seed_noise"]
 
 #: CLUDA's published training length: ``main/train.py`` of github.com/oezyurty/CLUDA stops at
 #: ``--num_steps`` (default 1000) or ``--num_epochs`` (default 20), evaluating every 100 steps.
@@ -134,21 +134,72 @@ def paired_gap(table: Table, proposed: str) -> dict[str, Any] | None:
             "wins": int((diff > 0).sum()), "losses": int((diff < 0).sum()), "pairs": len(diff)}
 
 
+def seed_noise(runs: pd.DataFrame, proposed: str, rival: str) -> dict[str, Any] | None:
+    """How far ``proposed - rival`` (target accuracy, points) stands beyond seed noise, from ``runs``
+    (one row per run: ``method, source, target, seed, target_test_acc``); None under two seeds.
+
+    ``per_seed``: the pair-averaged gap of each seed. ``within``: the pooled within-pair std over
+    seeds of the per-pair gap (run-to-run noise). ``se``: the standard error that noise puts on the
+    pair-averaged gap, ``within / sqrt(pairs x seeds)``. ``method_std``: per method, the std over
+    seeds of its pair-averaged accuracy (the ± over seeds of a Table II average)."""
+    both = runs[runs["method"].isin([proposed, rival])]
+    acc = both.pivot_table(index=["source", "target", "seed"], columns="method", values="target_test_acc")
+    seeds = sorted(acc.index.get_level_values("seed").unique())
+    if len(seeds) < 2 or acc.isna().any().any():
+        return None
+    gap = (acc[proposed] - acc[rival]) * 100                                   # [pairs x seeds]
+    by_pair = gap.unstack("seed")                                              # [pairs, seeds]
+    within = float(np.sqrt(by_pair.var(axis=1, ddof=1).mean()))
+    averages = acc.groupby(level="seed").mean()                                # [seeds, 2]
+    return {"rival": rival, "seeds": seeds, "pairs": len(by_pair), "mean": float(gap.mean()),
+            "per_seed": [float(v) for v in by_pair.mean(axis=0)], "within": within,
+            "se": within / np.sqrt(by_pair.size), "method_std": {m: float(100 * averages[m].std(ddof=1)) for m in acc}}
+
+
+def _seed_sentence(noise: dict[str, Any], proposed: str, paper_gap: float | None) -> str:
+    per_seed = ", ".join(f"{v:+.1f}" for v in noise["per_seed"])
+    spread = ", ".join(f"{m} ± {v:.1f}" for m, v in noise["method_std"].items())
+    beyond = abs(noise["mean"]) > 2 * noise["se"]
+    paper = ("" if paper_gap is None else f" The paper's {paper_gap:+.1f} is {abs(paper_gap - noise['mean']) / noise['se']:.1f} "
+             "such standard errors from ours.")
+    return (f"**Seed noise** (seeds {noise['seeds']}, {noise['pairs']} pairs): {proposed} - {noise['rival']}, averaged over "
+            f"the pairs, is {per_seed} points per seed (mean {noise['mean']:+.1f}); the same pair's gap varies by "
+            f"{noise['within']:.1f} points (std) from seed to seed, a standard error of {noise['se']:.1f} on the mean gap, "
+            f"so the gap is {'beyond' if beyond else 'within'} twice the seed noise.{paper} Pair-averaged accuracy "
+            f"over seeds (points): {spread}.")
+
+
 def explain_gap(result: Table2Result, proposed: str = "LogoRA") -> str:
-    """``gap_markdown`` of a ``run_table2`` / ``render_table2`` result (its plan, its runs' curves)."""
-    return gap_markdown(result.table, result.plan, convergence(result.runs, result.store), proposed)
+    """``gap_markdown`` of a ``run_table2`` / ``render_table2`` result (its plan, its runs and their curves)."""
+    return gap_markdown(result.table, result.plan, convergence(result.runs, result.store), proposed, result.runs)
 
 
-def gap_markdown(table: Table, plan: dict[str, Any], conv: pd.DataFrame, proposed: str = "LogoRA") -> str:
-    """The gap to the paper, in markdown, written from ``table`` and ``conv`` (``convergence``)."""
+def gap_markdown(table: Table, plan: dict[str, Any], conv: pd.DataFrame, proposed: str = "LogoRA",
+                 runs: pd.DataFrame | None = None) -> str:
+    """The gap to the paper, in markdown, written from ``table``, ``conv`` (``convergence``) and,
+    with two or more seeds, the seed noise of ``runs`` (``seed_noise``)."""
     avg, paper = table.mean.loc["Avg"], table.paper.loc["Avg"]
     lines = [f"**{plan['dataset']}, our averages beside the paper's** ({int(table.count.loc['Avg'].max())} pairs, "
              f"seeds {plan['seeds']}):", ""]
     for method in table.mean.columns:
         ref = "" if np.isnan(paper[method]) else f" (paper {paper[method]:.3f}, gap {100 * (avg[method] - paper[method]):+.1f} points)"
         lines.append(f"- {method}: {avg[method]:.3f}{ref}")
-    lines += ["", _claim_sentence(table, proposed), "", _protocol_sentence(plan), "", _convergence_sentence(conv)]
+    lines += ["", _claim_sentence(table, proposed)]
+    gap = paired_gap(table, proposed)
+    noise = seed_noise(runs, proposed, gap["rival"]) if gap is not None and runs is not None else None
+    if noise is not None:
+        lines += ["", _seed_sentence(noise, proposed, _paper_gap(table, proposed))]
+    lines += ["", _protocol_sentence(plan), "", _convergence_sentence(conv)]
     return "\n".join(lines) + "\n"
+
+
+def _paper_gap(table: Table, proposed: str) -> float | None:
+    """The paper's points of ``proposed`` over its best baseline (the Avg row), or None."""
+    paper = table.paper.loc["Avg"]
+    rivals = [m for m in paper.index if m != proposed and m not in BOUNDS and not np.isnan(paper[m])]
+    if not rivals or proposed not in paper.index or np.isnan(paper[proposed]):
+        return None
+    return float(100 * (paper[proposed] - max(paper[m] for m in rivals)))
 
 
 def _claim_sentence(table: Table, proposed: str) -> str:
@@ -160,8 +211,9 @@ def _claim_sentence(table: Table, proposed: str) -> str:
     rivals = [m for m in paper.index if m != proposed and m not in BOUNDS and not np.isnan(paper[m])]
     paper_rival = max(rivals, key=lambda m: paper[m]) if rivals else None
     spread = "" if np.isnan(gap["std"]) else f" ± {gap['std']:.1f} (std across pairs)"
-    said = (f" The paper has {proposed} {100 * (paper[proposed] - paper[paper_rival]):+.1f} points over its best "
-            f"baseline there, {paper_rival}." if paper_rival and not np.isnan(paper[proposed]) else "")
+    paper_gap = _paper_gap(table, proposed)
+    said = (f" The paper has {proposed} {paper_gap:+.1f} points over its best baseline there, {paper_rival}."
+            if paper_gap is not None else "")
     return (f"**The claim**: against the best other method here, {gap['rival']}, {proposed} is "
             f"{gap['mean']:+.1f}{spread} points per pair: ahead on {gap['wins']}, level on "
             f"{gap['pairs'] - gap['wins'] - gap['losses']} and behind on {gap['losses']} of {gap['pairs']} pairs.{said}")
