@@ -57,3 +57,13 @@ def test_the_contenders_sitting_shares_table2s_seed0_runs():
     assert len(sitting) == 40 and len(shared) == 20 and {c.seed for c in shared} == {0}
     assert script.name("HHAR", "logora") == "hhar"
     assert script.name("HHAR", "logora", ["LogoRA", "RAINCOAT"], [0, 1]) == "hhar_logora_raincoat_seeds01"
+
+
+def test_a_worker_trains_only_its_pairs_and_an_unknown_pair_is_refused(tmp_path, monkeypatch):
+    script = load_script("results/table2_paper/run.py")
+    trained = []
+    monkeypatch.setattr("workbench.sweep.sweep", lambda todo, **kw: trained.append({(c.source, c.target) for c in todo}))
+    script.train("HHAR", None, str(tmp_path / "s.sqlite"), methods=["LogoRA"], seeds=[1], pairs=["8-4", "7-5"])
+    assert trained == [{("8", "4")}, {("7", "5")}]
+    with pytest.raises(SystemExit, match="--pairs 9-9: not HHAR's logora pairs; choose from 0-2 1-6"):
+        script.train("HHAR", None, str(tmp_path / "s.sqlite"), pairs=["8-3", "9-9"])

@@ -55,12 +55,21 @@ def planned(dataset: str, root, preset: str = "logora", methods=METHODS, seeds=S
     return logora_results.plan_configs_of(table_plan(dataset, preset, methods, seeds), root)[1]
 
 
-def train(dataset: str, root, store_path: str, preset: str = "logora", methods=METHODS, seeds=SEEDS) -> None:
+def train(dataset: str, root, store_path: str, preset: str = "logora", methods=METHODS, seeds=SEEDS,
+          pairs=None) -> None:
+    """Pair by pair; ``pairs`` (``["8-3", ...]``): only those, so two workers can split a sitting."""
     from workbench.results import ResultsStore
     from workbench.sweep import sweep
     store = ResultsStore(store_path)
     configs = planned(dataset, root, preset, methods, seeds)
-    for pair in scenarios(dataset, "logora"):
+    chosen = scenarios(dataset, "logora")
+    if pairs:
+        known = {f"{p.source}-{p.target}": p for p in chosen}
+        unknown = sorted(set(pairs) - set(known))
+        if unknown:
+            raise SystemExit(f"--pairs {' '.join(unknown)}: not {dataset}'s logora pairs; choose from {' '.join(known)}")
+        chosen = [known[p] for p in pairs]
+    for pair in chosen:
         start = time.time()
         todo = [c for c in configs if (c.source, c.target) == (pair.source, pair.target)]
         keep = (dataset, pair.source, pair.target) in FIGURE_PAIRS   # Figs 8-9 map these runs
@@ -108,13 +117,15 @@ if __name__ == "__main__":
     parser.add_argument("--methods", nargs="+", default=METHODS, help="a sitting of some of the methods (e.g. the "
                         "claim's LogoRA RAINCOAT), in the same store: their seed-0 runs are Table II's")
     parser.add_argument("--seeds", type=int, nargs="+", default=SEEDS)
+    parser.add_argument("--pairs", nargs="+", default=None, help="train only these pairs (source-target, e.g. 8-3), "
+                        "in this order: two workers split a sitting; the export still takes the whole plan")
     parser.add_argument("--render", action="store_true", help="train nothing: export and write the tables")
     args = parser.parse_args()
     torch.set_num_threads(1)
     store_path = args.store or f"runs/table2_paper_{name(args.dataset, args.preset)}.sqlite"
     sitting = dict(preset=args.preset, methods=args.methods, seeds=args.seeds)
     if not args.render:
-        train(args.dataset, args.root, store_path, **sitting)
+        train(args.dataset, args.root, store_path, pairs=args.pairs, **sitting)
     for file, text in outputs(export(args.dataset, args.root, store_path, **sitting), args.root).items():
         (OUT / file).write_text(text)
         print(f"## {file}\n{text}" if file.endswith(".md") else f"wrote {file}")
