@@ -7,7 +7,6 @@ target-only upper bound are labelled as what they are).
 """
 from __future__ import annotations
 
-import hashlib
 from typing import Iterator
 
 import numpy as np
@@ -15,20 +14,9 @@ import torch
 
 from workbench.algorithms.base import ALGORITHMS, resolve_hparams
 from workbench.data.datasets import get_dataset, load_pair
-from workbench.data.domain import DataError, Domain, PairData
+from workbench.data.domain import DataError, Domain, PairData, pair_digest
 from workbench.evaluation import evaluate, evaluate_with_loss
 from workbench.experiment import EXPERIMENTS, Experiment
-
-
-def pair_digest(pair: PairData) -> str:
-    """A short hash of every array of a loaded pair (tens of ms for the UDA datasets)."""
-    digest = hashlib.sha256()
-    for splits in (pair.source, pair.target):
-        for name, domain in splits.items():
-            digest.update(name.encode())
-            digest.update(np.ascontiguousarray(domain.x).data)
-            digest.update(np.ascontiguousarray(domain.y).data)
-    return digest.hexdigest()[:12]
 
 
 def batches(domain: Domain, batch_size: int, generator: torch.Generator, device: str,
@@ -50,6 +38,14 @@ def batches(domain: Domain, batch_size: int, generator: torch.Generator, device:
             yield (x[index], y[index]) if with_labels else x[index]
 
 
+def _as_loaded(data: PairData, config, version: str) -> bool:
+    """``data`` is what ``load(config, root)`` gives: loaded from these files (``version``), with
+    ``config``'s pair, splits and normalisation, its arrays unchanged since."""
+    same = ((data.scenario.dataset, data.scenario.source, data.scenario.target) == (config.dataset, config.source, config.target)
+            and (data.split_protocol, data.normalization) == (config.split_protocol, config.normalization))
+    return same and data.loaded is not None and data.loaded == (version, pair_digest(data))
+
+
 @EXPERIMENTS.register("uda")
 class UDA(Experiment):
     """Unsupervised domain adaptation on ``config.scenario`` (``workbench.data``'s pairs)."""
@@ -62,8 +58,8 @@ class UDA(Experiment):
     def data_version(self, config, root, data: PairData | None) -> str:
         # only the source and target files: another subject's file does not touch this run
         version = get_dataset(config.dataset).data_version(root, domains=[config.source, config.target])
-        if data is not None:  # data passed in may differ from the registered files: key it by content
-            version = f"{version}+pair-{pair_digest(data)}"
+        if data is not None and not _as_loaded(data, config, version):
+            version = f"{version}+pair-{pair_digest(data)}"   # other data than the files': key it by content
         return version
 
     def load(self, config, root) -> PairData:

@@ -7,12 +7,13 @@ normalised source and target ``Splits``; it is the only entry point training use
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 from pathlib import Path
 from typing import Iterable
 
 import numpy as np
 
-from workbench.data.domain import DataError, Domain, PairData, Scenario, Splits
+from workbench.data.domain import DataError, Domain, PairData, Scenario, Splits, pair_digest
 from workbench.registry import Registry
 
 DATASETS: Registry = Registry("dataset", package="workbench.data")
@@ -134,5 +135,7 @@ def load_pair(scenario: Scenario, root: str | os.PathLike | None = None,
     if s.num_classes != t.num_classes:
         raise DataError(f"{scenario}: source has {s.num_classes} classes, target {t.num_classes}")
     source, target = normalize_pair(source, target, normalization)
-    return PairData(scenario=scenario, source=source, target=target,
+    pair = PairData(scenario=scenario, source=source, target=target,
                     normalization=normalization, split_protocol=split_protocol)
+    version = dataset.data_version(root, domains=[scenario.source, scenario.target])
+    return replace(pair, loaded=(version, pair_digest(pair)))

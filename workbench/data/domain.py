@@ -4,6 +4,7 @@ Every importer returns ``Domain`` objects; nothing downstream knows the on-disk 
 """
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -122,13 +123,19 @@ class Scenario:
 
 @dataclass(frozen=True)
 class PairData:
-    """Source and target splits of a scenario, after normalisation, ready for training."""
+    """Source and target splits of a scenario, after normalisation, ready for training.
+
+    ``loaded``: ``(files' data version, pair_digest)`` as ``load_pair`` read them, so a run given
+    this pair in memory has the id of the same run loaded from the files while its arrays are
+    unchanged (``UDA.data_version``); None for a pair built by hand.
+    """
 
     scenario: Scenario
     source: Splits
     target: Splits
     normalization: str
     split_protocol: str
+    loaded: tuple[str, str] | None = field(default=None, compare=False, repr=False)
 
     @property
     def num_classes(self) -> int:
@@ -141,3 +148,14 @@ class PairData:
     @property
     def seq_len(self) -> int:
         return self.source.train.seq_len
+
+
+def pair_digest(pair: PairData) -> str:
+    """A short hash of every array of a loaded pair (tens of ms for the UDA datasets)."""
+    digest = hashlib.sha256()
+    for splits in (pair.source, pair.target):
+        for name, domain in splits.items():
+            digest.update(name.encode())
+            digest.update(np.ascontiguousarray(domain.x).data)
+            digest.update(np.ascontiguousarray(domain.y).data)
+    return digest.hexdigest()[:12]
