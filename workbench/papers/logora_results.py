@@ -212,8 +212,8 @@ def _claim_sentence(table: Table, proposed: str) -> str:
     paper_rival = max(rivals, key=lambda m: paper[m]) if rivals else None
     spread = "" if np.isnan(gap["std"]) else f" ± {gap['std']:.1f} (std across pairs)"
     paper_gap = _paper_gap(table, proposed)
-    said = (f" The paper has {proposed} {paper_gap:+.1f} points over its best baseline there, {paper_rival}."
-            if paper_gap is not None else "")
+    said = (f" The paper has {proposed} {paper_gap:+.1f} points over {paper_rival}, the best in the paper of this "
+            "table's other methods." if paper_gap is not None else "")
     return (f"**The claim**: against the best other method here, {gap['rival']}, {proposed} is "
             f"{gap['mean']:+.1f}{spread} points per pair: ahead on {gap['wins']}, level on "
             f"{gap['pairs'] - gap['wins'] - gap['losses']} and behind on {gap['losses']} of {gap['pairs']} pairs.{said}")
