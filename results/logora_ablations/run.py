@@ -13,14 +13,13 @@ this file (``outputs``).
 """
 import argparse
 import platform
-import time
 from pathlib import Path
 
 import torch
 
 from workbench.data.scenarios import scenarios
 from workbench.papers import logora_grid_results as grid
-from workbench.papers.logora import FIGURE_PAIRS, PAPER_METHOD_HPARAMS
+from workbench.papers.logora import PAPER_METHOD_HPARAMS
 
 OUT = Path(__file__).parent
 STEPS = 300          # this project's CPU sitting of Table II; the paper-scale yamls say 2000
@@ -47,17 +46,11 @@ def table_plan(table: str, dataset: str, seeds: list[int], steps: int) -> dict:
 
 
 def train(plan: dict, root, store_path: str) -> None:
+    from workbench.papers.logora_results import train_by_pair
     from workbench.results import ResultsStore
-    from workbench.sweep import sweep
-    store = ResultsStore(store_path)
     _, configs = grid.grid_configs(plan)
-    for source, target in plan["scenarios"]:
-        start = time.time()
-        todo = [c for c in configs if (c.source, c.target) == (source, target)]
-        keep = (plan["dataset"], source, target) in FIGURE_PAIRS   # Figs 8-9 map these runs
-        sweep(todo, store=store, root=root, progress=False, keep_state=keep)
-        print(f"Table {plan['table']} {plan['dataset']} {source}->{target}: {time.time() - start:.0f} s for "
-              f"{len(todo)} runs", flush=True)
+    train_by_pair(configs, [tuple(p) for p in plan["scenarios"]], plan["dataset"], ResultsStore(store_path), root,
+                  f"Table {plan['table']} {plan['dataset']}")
 
 
 def export(plan: dict, root, store_path: str, command: str) -> Path:

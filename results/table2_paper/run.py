@@ -14,14 +14,13 @@ re-renders them from the committed file byte for byte).
 """
 import argparse
 import platform
-import time
 from pathlib import Path
 
 import torch
 
 from workbench.data.scenarios import scenarios
 from workbench.papers import logora_results
-from workbench.papers.logora import FIGURE_PAIRS, PAPER_METHOD_HPARAMS, table2_plan
+from workbench.papers.logora import PAPER_METHOD_HPARAMS, table2_plan
 
 OUT = Path(__file__).parent
 #: The methods of this sitting, in the order they train on each pair (the claim's contenders first).
@@ -34,11 +33,16 @@ RUN_COLUMNS = ["method", "source", "target", "seed", "steps", "target_test_acc",
                "selected_step", "seconds"]
 
 
+def _whole_table(methods, seeds) -> bool:
+    """Whether a sitting is Table II's own (``METHODS`` x ``SEEDS``) rather than a subset of it."""
+    return (list(methods), list(seeds)) == (METHODS, SEEDS)
+
+
 def name(dataset: str, preset: str, methods=METHODS, seeds=SEEDS) -> str:
     """The stem of the files here: ``hhar`` (logora preset), ``adatime_hhar``; a sitting of some
     methods or other seeds adds them: ``hhar_logora_raincoat_seeds01``."""
     stem = dataset.lower() if preset == "logora" else f"{preset}_{dataset.lower()}"
-    if (list(methods), list(seeds)) == (METHODS, SEEDS):
+    if _whole_table(methods, seeds):
         return stem
     return f"{stem}_{'_'.join(m.lower() for m in methods)}_seeds{''.join(map(str, seeds))}"
 
@@ -59,8 +63,6 @@ def train(dataset: str, root, store_path: str, preset: str = "logora", methods=M
           pairs=None) -> None:
     """Pair by pair; ``pairs`` (``["8-3", ...]``): only those, so two workers can split a sitting."""
     from workbench.results import ResultsStore
-    from workbench.sweep import sweep
-    store = ResultsStore(store_path)
     configs = planned(dataset, root, preset, methods, seeds)
     chosen = scenarios(dataset, "logora")
     if pairs:
@@ -69,12 +71,8 @@ def train(dataset: str, root, store_path: str, preset: str = "logora", methods=M
         if unknown:
             raise SystemExit(f"--pairs {' '.join(unknown)}: not {dataset}'s logora pairs; choose from {' '.join(known)}")
         chosen = [known[p] for p in pairs]
-    for pair in chosen:
-        start = time.time()
-        todo = [c for c in configs if (c.source, c.target) == (pair.source, pair.target)]
-        keep = (dataset, pair.source, pair.target) in FIGURE_PAIRS   # Figs 8-9 map these runs
-        sweep(todo, store=store, root=root, progress=False, keep_state=keep)
-        print(f"{dataset} {pair.source}->{pair.target}: {time.time() - start:.0f} s for {len(todo)} runs", flush=True)
+    logora_results.train_by_pair(configs, [(p.source, p.target) for p in chosen], dataset, ResultsStore(store_path),
+                                 root, dataset)
 
 
 def export(dataset: str, root, store_path: str, preset: str = "logora", methods=METHODS, seeds=SEEDS) -> Path:
@@ -87,7 +85,7 @@ def export(dataset: str, root, store_path: str, preset: str = "logora", methods=
     done = logora_results.complete_pair_ids(configs, [config_id(c, root)[0] for c in configs], store)
     path = OUT / f"runs_{name(dataset, preset, methods, seeds)}.jsonl"
     seconds = sum(store.get(i, with_state=False).seconds for i in done)
-    subset = "" if (list(methods), list(seeds)) == (METHODS, SEEDS) else \
+    subset = "" if _whole_table(methods, seeds) else \
         f" --methods {' '.join(methods)} --seeds {' '.join(map(str, seeds))}"
     export_runs(store, path, done, plan=table_plan(dataset, preset, methods, seeds), threads=1,
                 machine=platform.processor() or platform.machine(),

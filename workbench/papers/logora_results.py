@@ -22,13 +22,13 @@ import numpy as np
 import pandas as pd
 
 from workbench.data.domain import Scenario
-from workbench.papers.logora import Table2Result, table2_of
+from workbench.papers.logora import FIGURE_PAIRS, Table2Result, table2_of
 from workbench.results_export import load_export, read_export
 from workbench.sweep import plan as plan_configs
 from workbench.tables import BOUNDS, Table
 from workbench.train import RunConfig, config_id
 
-__all__ = ["read_plan", "plan_configs_of", "render_table2", "complete_pairs", "complete_pair_ids", "convergence", "gap_markdown",
+__all__ = ["read_plan", "plan_configs_of", "render_table2", "complete_pairs", "complete_pair_ids", "train_by_pair", "convergence", "gap_markdown",
            "CLUDA_STEPS", "explain_gap", "seed_noise"]
 
 #: CLUDA's published training length: ``main/train.py`` of github.com/oezyurty/CLUDA stops at
@@ -97,6 +97,18 @@ def complete_pair_ids(configs, ids, store) -> list[str]:
     later pairs are still training (``complete_pairs`` is the strict check of a file)."""
     missing = {(c.source, c.target) for c, i in zip(configs, ids) if not store.has(i, c.selection)}
     return [i for c, i in zip(configs, ids) if (c.source, c.target) not in missing]
+
+
+def train_by_pair(configs, pairs, dataset: str, store, root, label: str) -> None:
+    """Train ``configs`` pair by pair (every run of a pair before the next, so an interrupted
+    sitting leaves complete pairs); a pair in ``FIGURE_PAIRS`` keeps its weights (Figs 8-9 map them).
+    The drivers' one loop (``results/table2_paper``, ``results/logora_ablations``)."""
+    from workbench.sweep import sweep
+    for source, target in pairs:
+        start = time.time()
+        todo = [c for c in configs if (c.source, c.target) == (source, target)]
+        sweep(todo, store=store, root=root, progress=False, keep_state=(dataset, source, target) in FIGURE_PAIRS)
+        print(f"{label} {source}->{target}: {time.time() - start:.0f} s for {len(todo)} runs", flush=True)
 
 
 def convergence(frame: pd.DataFrame, store) -> pd.DataFrame:
@@ -184,35 +196,33 @@ def gap_markdown(table: Table, plan: dict[str, Any], conv: pd.DataFrame, propose
     for method in table.mean.columns:
         ref = "" if np.isnan(paper[method]) else f" (paper {paper[method]:.3f}, gap {100 * (avg[method] - paper[method]):+.1f} points)"
         lines.append(f"- {method}: {avg[method]:.3f}{ref}")
-    lines += ["", _claim_sentence(table, proposed)]
-    gap = paired_gap(table, proposed)
+    gap, paper_gap = paired_gap(table, proposed), _paper_gap(table, proposed)
+    lines += ["", _claim_sentence(gap, paper_gap, proposed)]
     noise = seed_noise(runs, proposed, gap["rival"]) if gap is not None and runs is not None else None
     if noise is not None:
-        lines += ["", _seed_sentence(noise, proposed, _paper_gap(table, proposed))]
+        lines += ["", _seed_sentence(noise, proposed, paper_gap[1] if paper_gap else None)]
     lines += ["", _protocol_sentence(plan), "", _convergence_sentence(conv)]
     return "\n".join(lines) + "\n"
 
 
-def _paper_gap(table: Table, proposed: str) -> float | None:
-    """The paper's points of ``proposed`` over its best baseline (the Avg row), or None."""
+def _paper_gap(table: Table, proposed: str) -> tuple[str, float] | None:
+    """``(rival, points)``: the paper's margin of ``proposed`` over the best in the paper of this
+    table's other methods (the Avg row), or None."""
     paper = table.paper.loc["Avg"]
     rivals = [m for m in paper.index if m != proposed and m not in BOUNDS and not np.isnan(paper[m])]
     if not rivals or proposed not in paper.index or np.isnan(paper[proposed]):
         return None
-    return float(100 * (paper[proposed] - max(paper[m] for m in rivals)))
+    rival = max(rivals, key=lambda m: paper[m])
+    return rival, float(100 * (paper[proposed] - paper[rival]))
 
 
-def _claim_sentence(table: Table, proposed: str) -> str:
-    gap = paired_gap(table, proposed)
+def _claim_sentence(gap: dict[str, Any] | None, paper_gap: tuple[str, float] | None, proposed: str) -> str:
+    """From ``paired_gap`` and ``_paper_gap``."""
     if gap is None:
         return (f"{proposed} has no competitor in this table (ERM and TargetOnly are bounds), so its claim is not "
                 "tested here.")
-    paper = table.paper.loc["Avg"]
-    rivals = [m for m in paper.index if m != proposed and m not in BOUNDS and not np.isnan(paper[m])]
-    paper_rival = max(rivals, key=lambda m: paper[m]) if rivals else None
     spread = "" if np.isnan(gap["std"]) else f" ± {gap['std']:.1f} (std across pairs)"
-    paper_gap = _paper_gap(table, proposed)
-    said = (f" The paper has {proposed} {paper_gap:+.1f} points over {paper_rival}, the best in the paper of this "
+    said = (f" The paper has {proposed} {paper_gap[1]:+.1f} points over {paper_gap[0]}, the best in the paper of this "
             "table's other methods." if paper_gap is not None else "")
     return (f"**The claim**: against the best other method here, {gap['rival']}, {proposed} is "
             f"{gap['mean']:+.1f}{spread} points per pair: ahead on {gap['wins']}, level on "
