@@ -135,3 +135,14 @@ def test_the_notebooks_call_takes_the_runs_files_plan_over_its_arguments(swept, 
     pd.testing.assert_frame_equal(rows, again)
     assert used == {"dataset": "synthetic", "scenarios": [list(p) for p in SETTING["scenarios"]], "seeds": [0],
                     "steps": 2, "selection": "source_val"}
+
+
+def test_an_ablation_worker_trains_only_its_pairs_and_an_unknown_pair_is_refused(tmp_path, monkeypatch):
+    script = load_script("results/logora_ablations/run.py")
+    trained = []
+    monkeypatch.setattr("workbench.sweep.sweep", lambda todo, **kw: trained.append({(c.source, c.target) for c in todo}))
+    plan = script.table_plan("3", "HHAR", [0], 300)
+    script.train(plan, None, str(tmp_path / "s.sqlite"), pairs=["8-4", "0-2"])
+    assert trained == [{("8", "4")}, {("0", "2")}]
+    with pytest.raises(SystemExit, match="--pairs 3-8: not HHAR's logora pairs; choose from 0-2 1-6"):
+        script.train(plan, None, str(tmp_path / "s.sqlite"), pairs=["3-8"])

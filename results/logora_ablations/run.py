@@ -45,11 +45,12 @@ def table_plan(table: str, dataset: str, seeds: list[int], steps: int) -> dict:
                           backbone_options=BACKBONE_OPTIONS, scenario_list="logora")
 
 
-def train(plan: dict, root, store_path: str) -> None:
-    from workbench.papers.logora_results import train_by_pair
+def train(plan: dict, root, store_path: str, pairs=None) -> None:
+    """Pair by pair; ``pairs`` (``["8-3", ...]``): only those, so two workers can split a sitting."""
+    from workbench.papers.logora_results import chosen_pairs, train_by_pair
     from workbench.results import ResultsStore
     _, configs = grid.grid_configs(plan)
-    train_by_pair(configs, [tuple(p) for p in plan["scenarios"]], plan["dataset"], ResultsStore(store_path), root,
+    train_by_pair(configs, chosen_pairs(plan["dataset"], pairs), plan["dataset"], ResultsStore(store_path), root,
                   f"Table {plan['table']} {plan['dataset']}")
 
 
@@ -91,6 +92,8 @@ if __name__ == "__main__":
     parser.add_argument("--seeds", type=int, nargs="+", default=[0])
     parser.add_argument("--root", default="../shared/data")
     parser.add_argument("--store", default=None)
+    parser.add_argument("--pairs", nargs="+", default=None, help="train only these pairs (source-target, e.g. 8-3), "
+                        "so two workers can split a sitting; the export still takes every complete pair")
     parser.add_argument("--render", action="store_true", help="train nothing: export and write the tables")
     args = parser.parse_args()
     torch.set_num_threads(1)
@@ -99,7 +102,7 @@ if __name__ == "__main__":
     command = (f"OMP_NUM_THREADS=1 nice -n 10 python results/logora_ablations/run.py --table {args.table} "
                f"--dataset {args.dataset} --steps {args.steps} --seeds {' '.join(map(str, args.seeds))}")
     if not args.render:
-        train(plan, args.root, store_path)
+        train(plan, args.root, store_path, pairs=args.pairs)
     for file, text in outputs(export(plan, args.root, store_path, command), args.root).items():
         (OUT / file).write_text(text)
         print(f"## {file}\n{text}" if file.endswith(".md") else f"wrote {file}")

@@ -64,15 +64,8 @@ def train(dataset: str, root, store_path: str, preset: str = "logora", methods=M
     """Pair by pair; ``pairs`` (``["8-3", ...]``): only those, so two workers can split a sitting."""
     from workbench.results import ResultsStore
     configs = planned(dataset, root, preset, methods, seeds)
-    chosen = scenarios(dataset, "logora")
-    if pairs:
-        known = {f"{p.source}-{p.target}": p for p in chosen}
-        unknown = sorted(set(pairs) - set(known))
-        if unknown:
-            raise SystemExit(f"--pairs {' '.join(unknown)}: not {dataset}'s logora pairs; choose from {' '.join(known)}")
-        chosen = [known[p] for p in pairs]
-    logora_results.train_by_pair(configs, [(p.source, p.target) for p in chosen], dataset, ResultsStore(store_path),
-                                 root, dataset)
+    logora_results.train_by_pair(configs, logora_results.chosen_pairs(dataset, pairs), dataset,
+                                 ResultsStore(store_path), root, dataset)
 
 
 def export(dataset: str, root, store_path: str, preset: str = "logora", methods=METHODS, seeds=SEEDS) -> Path:

@@ -99,6 +99,17 @@ def complete_pair_ids(configs, ids, store) -> list[str]:
     return [i for c, i in zip(configs, ids) if (c.source, c.target) not in missing]
 
 
+def chosen_pairs(dataset: str, pairs: list[str] | None = None) -> list[tuple[str, str]]:
+    """The dataset's ten ``logora`` pairs, or only ``pairs`` (``["8-3", ...]``) so two workers can
+    split a sitting (``--pairs`` of both drivers); a pair that is not one of them is refused by name."""
+    from workbench.data.scenarios import scenarios
+    known = {f"{s.source}-{s.target}": (s.source, s.target) for s in scenarios(dataset, "logora")}
+    unknown = sorted(set(pairs or []) - set(known))
+    if unknown:
+        raise SystemExit(f"--pairs {' '.join(unknown)}: not {dataset}'s logora pairs; choose from {' '.join(known)}")
+    return [known[p] for p in pairs] if pairs else list(known.values())
+
+
 def train_by_pair(configs, pairs, dataset: str, store, root, label: str) -> None:
     """Train ``configs`` pair by pair (every run of a pair before the next, so an interrupted
     sitting leaves complete pairs); a pair in ``FIGURE_PAIRS`` keeps its weights (Figs 8-9 map them).
