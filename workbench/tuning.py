@@ -99,20 +99,31 @@ def tune_lr(method: str, scenarios: list[Scenario], budget: Budget = Budget(), *
     ids = sweep(configs, store=results, root=root, device=device, progress=False, keep_state=False,
                 data=lambda config: loaded[config.scenario])
     runs = [results.get(rid, with_state=False) for rid in ids]
-    scores: dict[str, float] = {}
-    for lr in budget.grid:
-        per_run = [source_val_score(run.history) for run in runs if run.config.hparams["lr"] == lr]
-        scores[repr(float(lr))] = float(np.mean(per_run))
-    data_version = runs[-1].data_version
-    best = max(budget.grid, key=lambda lr: scores[repr(float(lr))])  # first of equals wins
-    choice = LrChoice(method, scenarios[0].dataset, float(best), scores,
-                      [f"{s.source}->{s.target}" for s in scenarios],
-                      {**asdict(budget), "seeds": list(budget.seeds), "grid": list(budget.grid)},
-                      data_version, _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
-                      base_hparams=base)
+    choice = choose_lr(method, runs, budget.grid,
+                       budget={**asdict(budget), "seeds": list(budget.seeds), "grid": list(budget.grid)},
+                       base_hparams=base)
     if path is not None:
         record_choice(choice, path)
     return choice
+
+
+def choose_lr(method: str, runs: list, grid, *, budget: dict[str, Any],
+              base_hparams: dict[str, Any] | None = None) -> LrChoice:
+    """The grid point whose finished ``runs`` (``method``'s, one dataset, every point of ``grid``
+    trained on the same pairs and seeds) have the best mean source-validation score; ties: the first
+    in the grid. Only ``source_val_score`` reads the runs: target labels never enter the choice."""
+    scores: dict[str, float] = {}
+    for lr in grid:
+        per_run = [source_val_score(run.history) for run in runs if float(run.config.resolved().hparams["lr"]) == lr]
+        if not per_run:
+            raise ValueError(f"no run of {method} at lr={lr}: train every point of the grid {list(grid)} "
+                             "before choosing (an unequal search would favour some methods)")
+        scores[repr(float(lr))] = float(np.mean(per_run))
+    best = max(grid, key=lambda lr: scores[repr(float(lr))])  # first of equals wins
+    pairs = list(dict.fromkeys(f"{run.config.source}->{run.config.target}" for run in runs))
+    return LrChoice(method, runs[0].config.dataset, float(best), scores, pairs, budget, runs[-1].data_version,
+                    _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+                    base_hparams=dict(base_hparams or {}))
 
 
 def source_val_score(history: list[dict[str, Any]]) -> float:
