@@ -42,7 +42,7 @@ columns = None                   # a subset of Table III's columns, or all
 import torch
 from workbench.io import write_outputs
 from workbench.papers.logora import PAPER_TABLE3
-from workbench.papers.logora_grid_results import grid_runs, grid_table
+from workbench.papers.logora_grid_results import costs_markdown, grid_runs, grid_table
 torch.set_num_threads(threads)
 runs, used = grid_runs("3", results, dataset=dataset, scenarios=scenarios, seeds=seeds, steps=steps,
                        batch_size=batch_size, eval_every=eval_every, selection=selection,
@@ -60,3 +60,11 @@ table.style.format("{:.3f}", na_rep="–")
 # %%
 ax = ours.T.plot.bar(legend=False, figsize=(8, 3), title=f"ours: {dataset}, mean over {len(scenarios)} pair(s)")
 ax.set_ylabel("target test accuracy");
+
+# %% [markdown]
+# **What each variant costs the full model**, pair by pair (the same pair and seed on both sides), with its
+# standard error over the pairs, beside the paper's cost (the difference of its averages).
+
+# %%
+from IPython.display import Markdown
+Markdown(costs_markdown("3", runs, dataset))

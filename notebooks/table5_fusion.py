@@ -41,7 +41,7 @@ results = None                   # a runs file (results/logora_ablations/runs_t5
 import torch
 from workbench.io import write_outputs
 from workbench.papers.logora import PAPER_TABLE5
-from workbench.papers.logora_grid_results import grid_runs, grid_table
+from workbench.papers.logora_grid_results import costs_markdown, grid_runs, grid_table
 torch.set_num_threads(threads)
 runs, used = grid_runs("5", results, dataset=dataset, scenarios=scenarios, seeds=seeds, steps=steps,
                        batch_size=batch_size, eval_every=eval_every, selection=selection,
@@ -59,3 +59,11 @@ table.style.format("{:.3f}", na_rep="–")
 # %%
 ax = ours.plot.bar(figsize=(8, 3), title=f"ours: {dataset}")
 ax.set_ylabel("target test accuracy");
+
+# %% [markdown]
+# **What each variant costs the full model**, pair by pair (the same pair and seed on both sides), with its
+# standard error over the pairs, beside the paper's cost (the difference of its averages).
+
+# %%
+from IPython.display import Markdown
+Markdown(costs_markdown("5", runs, dataset))

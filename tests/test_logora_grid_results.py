@@ -118,7 +118,11 @@ def test_an_unknown_table_or_variant_is_refused():
 def test_the_script_writes_the_table_from_the_runs_file_alone(swept, no_training):
     table, first, _, path = swept
     files = load_script("results/logora_ablations/run.py").outputs(path, None)
-    assert set(files) == {f"table{table}_synthetic.md", f"table{table}_synthetic.csv", f"runs_t{table}_synthetic.csv"}
+    assert set(files) == {f"table{table}_synthetic.md", f"table{table}_synthetic.csv", f"runs_t{table}_synthetic.csv",
+                          f"costs_t{table}_synthetic.md"}
+    full = grid.GRID_TABLES[table].full
+    assert files[f"costs_t{table}_synthetic.md"] == grid.costs_markdown(table, first, "synthetic")
+    assert f"what each variant costs {full}" in files[f"costs_t{table}_synthetic.md"]
     _, beside = grid.grid_table(table, first, "synthetic")
     assert files[f"table{table}_synthetic.csv"] == beside.to_csv(float_format="%.4f")
     runs = pd.read_csv(pd.io.common.StringIO(files[f"runs_t{table}_synthetic.csv"]))
@@ -146,3 +150,21 @@ def test_an_ablation_worker_trains_only_its_pairs_and_an_unknown_pair_is_refused
     assert trained == [{("8", "4")}, {("0", "2")}]
     with pytest.raises(SystemExit, match="--pairs 3-8: not HHAR's logora pairs; choose from 0-2 1-6"):
         script.train(plan, None, str(tmp_path / "s.sqlite"), pairs=["3-8"])
+
+
+def test_each_variants_cost_is_paired_over_pairs_with_its_standard_error_and_the_papers():
+    rows = pd.DataFrame([{"variant": v, "scenario": p, "seed": 0, "target_test_acc": a} for v, p, a in [
+        ("LogoRA", "8→3", 0.90), ("LogoRA", "2→4", 0.70), ("LogoRA", "7→1", 0.80),
+        ("w/o L_dtw", "8→3", 0.60), ("w/o L_dtw", "2→4", 0.40), ("w/o L_dtw", "7→1", 0.50),     # -30 on every pair
+        ("w/o L_adv", "8→3", 0.95), ("w/o L_adv", "2→4", 0.60), ("w/o L_adv", "7→1", 0.80)]])  # -5, +10, 0
+    costs = grid.variant_costs("3", rows, "HHAR")
+    assert list(costs.index) == ["w/o L_adv", "w/o L_dtw"]          # the table's order; the full model is the reference
+    assert costs.loc["w/o L_dtw", "cost"] == pytest.approx(30) and costs.loc["w/o L_dtw", "std"] == pytest.approx(0)
+    assert costs.loc["w/o L_adv", "cost"] == pytest.approx(5 / 3)
+    assert costs.loc["w/o L_adv", "se"] == pytest.approx(pd.Series([-5.0, 10.0, 0.0]).std() / 3 ** 0.5)
+    assert (costs.loc["w/o L_adv", "ahead"], costs.loc["w/o L_adv", "behind"]) == (1, 1)
+    assert costs.loc["w/o L_dtw", "paper"] == pytest.approx((0.872 - 0.787) * 100)   # the paper's HHAR averages
+    text = grid.costs_markdown("3", rows, "HHAR")
+    assert "Beyond twice the standard error: w/o L_dtw; within it: w/o L_adv." in text
+    assert "| w/o L_dtw | +30.0 | 0.0 | 0.0 | 3 / 0 | +8.5 |" in text
+    assert "in the paper: w/o L_adv (+13.8)" in text

@@ -81,7 +81,8 @@ def outputs(path: Path, root) -> dict[str, str]:
     return {f"table{plan['table']}_{name}.md": f"# LogoRA Table {plan['table']}, {plan['dataset']}\n\n"
                                                + grid.table_markdown(table, notes),
             f"table{plan['table']}_{name}.csv": table.to_csv(float_format="%.4f"),
-            f"runs_t{plan['table']}_{name}.csv": rows[RUN_COLUMNS].to_csv(index=False)}
+            f"runs_t{plan['table']}_{name}.csv": rows[RUN_COLUMNS].to_csv(index=False),
+            f"costs_t{plan['table']}_{name}.md": grid.costs_markdown(plan["table"], rows, plan["dataset"])}
 
 
 if __name__ == "__main__":

@@ -41,6 +41,8 @@ class GridTable:
     paper: PublishedTable
     ours: Callable[[pd.DataFrame, str], pd.DataFrame]       # (rows, dataset) -> our table
     beside: Callable[[pd.DataFrame, str], pd.DataFrame]     # (ours, dataset) -> beside the paper
+    full: str                                               # the variant the others are ablations of
+    paper_avg: Callable[[str, str], float | None]           # (dataset, variant) -> the paper's average
 
 
 def _one_row_per_dataset(rows: pd.DataFrame, dataset: str) -> pd.DataFrame:
@@ -56,14 +58,18 @@ def _pairs_by_variant(rows: pd.DataFrame, dataset: str) -> pd.DataFrame:
 #: Table id -> its variants and layout (the notebooks' own calls of ``beside_paper``).
 GRID_TABLES: dict[str, GridTable] = {
     "3": GridTable(logora.TABLE3_COLUMNS, logora.PAPER_TABLE3, _one_row_per_dataset,
-                   lambda ours, dataset: beside_paper(ours, logora.PAPER_TABLE3)),
+                   lambda ours, dataset: beside_paper(ours, logora.PAPER_TABLE3), "LogoRA",
+                   lambda dataset, variant: logora.PAPER_TABLE3.get(dataset, variant)),
     "4": GridTable(logora.TABLE4_ROWS, logora.PAPER_TABLE4, _pairs_by_variant,
                    lambda ours, dataset: beside_paper(ours, logora.PAPER_TABLE4, ours_prefix=f"{dataset} ",
                                                       paper_prefix=f"{logora.PAPER_TABLE4.dataset} ",
-                                                      transpose_paper=True)),
+                                                      transpose_paper=True), "LogoRA",
+                   lambda dataset, variant: logora.PAPER_TABLE4.get(variant, "Avg") if dataset == "HHAR" else None),
     "5": GridTable(logora.TABLE5_COLUMNS, logora.PAPER_TABLE5, _pairs_by_variant,
                    lambda ours, dataset: beside_paper(ours, logora.PAPER_TABLE5, ours_prefix=f"{dataset} ",
-                                                      paper_prefix=f"{logora.PAPER_TABLE5.dataset} ")),
+                                                      paper_prefix=f"{logora.PAPER_TABLE5.dataset} "),
+                   "cross attention",
+                   lambda dataset, variant: logora.PAPER_TABLE5.get("Avg", variant) if dataset == "HHAR" else None),
 }
 
 
@@ -137,6 +143,43 @@ def grid_table(table: str, rows: pd.DataFrame, dataset: str) -> tuple[pd.DataFra
     chosen = _table(table)
     ours = chosen.ours(rows, dataset)
     return ours, chosen.beside(ours, dataset)
+
+
+def variant_costs(table: str, rows: pd.DataFrame, dataset: str) -> pd.DataFrame:
+    """Per variant, what it costs the table's full model pair by pair: ``full - variant`` target
+    accuracy in points over the (pair, seed) rows both have; mean, std over them, standard error
+    (std / sqrt(n)), how often the full model is ahead / behind, and the paper's cost on its averages."""
+    chosen = _table(table)
+    acc = rows.pivot_table(index=["scenario", "seed"], columns="variant", values="target_test_acc")
+    out = []
+    for variant in [v for v in chosen.variants if v in acc and v != chosen.full and chosen.full in acc]:
+        diff = ((acc[chosen.full] - acc[variant]) * 100).dropna()
+        std = float(diff.std(ddof=1)) if len(diff) > 1 else float("nan")
+        full_paper, paper = chosen.paper_avg(dataset, chosen.full), chosen.paper_avg(dataset, variant)
+        out.append({"variant": variant, "cost": float(diff.mean()), "std": std, "se": std / np.sqrt(len(diff)),
+                    "ahead": int((diff > 0).sum()), "behind": int((diff < 0).sum()), "n": len(diff),
+                    "paper": (full_paper - paper) * 100 if None not in (full_paper, paper) else float("nan")})
+    return pd.DataFrame(out, columns=["variant", "cost", "std", "se", "ahead", "behind", "n", "paper"]).set_index("variant")
+
+
+def costs_markdown(table: str, rows: pd.DataFrame, dataset: str) -> str:
+    """``variant_costs`` as markdown, with the sentences a reader needs: which variants cost the full
+    model more than twice their standard error here, and how the order compares with the paper's."""
+    full, costs = _table(table).full, variant_costs(table, rows, dataset)
+    cell = lambda v, f="{:+.1f}": "–" if np.isnan(v) else f.format(v)   # noqa: E731
+    lines = [f"# Table {table}, {dataset}: what each variant costs {full}, pair by pair", "",
+             f"Cost = {full} − variant, target accuracy in points, over the {int(costs['n'].max()) if len(costs) else 0} "
+             "(pair, seed) cells both have; s.e. = std / √n. The paper's cost is the difference of its averages.", "",
+             f"| variant | cost (ours) | std | s.e. | {full} ahead / behind | cost (paper) |", "|---|---|---|---|---|---|"]
+    lines += [f"| {v} | {cell(r['cost'])} | {cell(r['std'], '{:.1f}')} | {cell(r['se'], '{:.1f}')} | "
+              f"{int(r['ahead'])} / {int(r['behind'])} | {cell(r['paper'])} |" for v, r in costs.iterrows()]
+    beyond = [v for v, r in costs.iterrows() if abs(r["cost"]) > 2 * r["se"]]
+    within = [v for v in costs.index if v not in beyond]
+    lines += ["", f"- Beyond twice the standard error: {', '.join(beyond) or 'none'}; within it: {', '.join(within) or 'none'}."]
+    if costs["paper"].notna().any() and len(costs) > 1:
+        lines.append(f"- Largest cost here: {costs['cost'].idxmax()} ({costs['cost'].max():+.1f}); in the paper: "
+                     f"{costs['paper'].idxmax()} ({costs['paper'].max():+.1f}).")
+    return "\n".join(lines) + "\n"
 
 
 def table_markdown(table: pd.DataFrame, notes: list[str] = ()) -> str:
