@@ -168,3 +168,13 @@ def test_each_variants_cost_is_paired_over_pairs_with_its_standard_error_and_the
     assert "Beyond twice the standard error: w/o L_dtw; within it: w/o L_adv." in text
     assert "| w/o L_dtw | +30.0 | 0.0 | 0.0 | 3 / 0 | +8.5 |" in text
     assert "in the paper: w/o L_adv (+13.8)" in text
+
+
+@pytest.mark.realdata
+@pytest.mark.parametrize("stem", ["t3_hhar"])
+def test_the_committed_ablation_tables_rerender_byte_for_byte_from_the_committed_runs(stem, data_root):
+    folder = Path(__file__).resolve().parents[1] / "results/logora_ablations"
+    files = load_script("results/logora_ablations/run.py").outputs(folder / f"runs_{stem}.jsonl", data_root)
+    assert len(files) == 4
+    for file, text in files.items():
+        assert text == (folder / file).read_text(), file
