@@ -50,6 +50,10 @@ class Budget:
     def runs(self, num_scenarios: int) -> int:
         return len(self.grid) * num_scenarios * len(self.seeds)
 
+    def record(self) -> dict[str, Any]:
+        """As ``LrChoice.budget`` keeps it (JSON lists)."""
+        return {**asdict(self), "seeds": list(self.seeds), "grid": list(self.grid)}
+
 
 @dataclass
 class LrChoice:
@@ -99,29 +103,27 @@ def tune_lr(method: str, scenarios: list[Scenario], budget: Budget = Budget(), *
     ids = sweep(configs, store=results, root=root, device=device, progress=False, keep_state=False,
                 data=lambda config: loaded[config.scenario])
     runs = [results.get(rid, with_state=False) for rid in ids]
-    choice = choose_lr(method, runs, budget.grid,
-                       budget={**asdict(budget), "seeds": list(budget.seeds), "grid": list(budget.grid)},
-                       base_hparams=base)
+    choice = choose_lr(method, runs, budget, base_hparams=base)
     if path is not None:
         record_choice(choice, path)
     return choice
 
 
-def choose_lr(method: str, runs: list, grid, *, budget: dict[str, Any],
-              base_hparams: dict[str, Any] | None = None) -> LrChoice:
-    """The grid point whose finished ``runs`` (``method``'s, one dataset, every point of ``grid``
+def choose_lr(method: str, runs: list, budget: Budget, *, base_hparams: dict[str, Any] | None = None) -> LrChoice:
+    """The point of ``budget.grid`` whose finished ``runs`` (``method``'s, one dataset, every grid point
     trained on the same pairs and seeds) have the best mean source-validation score; ties: the first
     in the grid. Only ``source_val_score`` reads the runs: target labels never enter the choice."""
+    rates = [float(run.config.resolved().hparams["lr"]) for run in runs]
     scores: dict[str, float] = {}
-    for lr in grid:
-        per_run = [source_val_score(run.history) for run in runs if float(run.config.resolved().hparams["lr"]) == lr]
+    for lr in budget.grid:
+        per_run = [source_val_score(run.history) for run, rate in zip(runs, rates) if rate == lr]
         if not per_run:
-            raise ValueError(f"no run of {method} at lr={lr}: train every point of the grid {list(grid)} "
+            raise ValueError(f"no run of {method} at lr={lr}: train every point of the grid {list(budget.grid)} "
                              "before choosing (an unequal search would favour some methods)")
         scores[repr(float(lr))] = float(np.mean(per_run))
-    best = max(grid, key=lambda lr: scores[repr(float(lr))])  # first of equals wins
+    best = max(budget.grid, key=lambda lr: scores[repr(float(lr))])  # first of equals wins
     pairs = list(dict.fromkeys(f"{run.config.source}->{run.config.target}" for run in runs))
-    return LrChoice(method, runs[0].config.dataset, float(best), scores, pairs, budget, runs[-1].data_version,
+    return LrChoice(method, runs[0].config.dataset, float(best), scores, pairs, budget.record(), runs[-1].data_version,
                     _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
                     base_hparams=dict(base_hparams or {}))
 

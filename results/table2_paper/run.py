@@ -21,10 +21,10 @@ from pathlib import Path
 
 import torch
 
-from workbench.algorithms.base import COMMON_HPARAMS
 from workbench.data.scenarios import scenarios
 from workbench.papers import logora_results
 from workbench.papers.logora import PAPER_METHOD_HPARAMS, table2_plan
+from workbench.tuning import Budget
 
 OUT = Path(__file__).parent
 #: The methods of this sitting, in the order they train on each pair (the claim's contenders first).
@@ -33,9 +33,9 @@ SEEDS = [0]
 #: Steps per run under each preset: ``logora`` 300 here (CLUDA's script trains 1000: a CPU budget);
 #: ``adatime``: None, its own 40 epochs of the source's training split.
 STEPS = {"logora": 300, "adatime": None}
-#: The learning rates ``--tune-lr`` tries for every method: one grid for all (``COMMON_HPARAMS``), so no
-#: method gets a larger search; its 1e-3 (the default) is Table II's own run.
-LR_GRID = tuple(float(lr) for lr in COMMON_HPARAMS["lr"].space)
+#: The learning rates ``--tune-lr`` tries for every method: ``tuning.Budget``'s one grid for all
+#: (``COMMON_HPARAMS``), so no method gets a larger search; its 1e-3 (the default) is Table II's own run.
+LR_GRID = tuple(float(lr) for lr in Budget().grid)
 #: ``{method: {dataset: choice}}`` (``workbench.tuning.record_choice``), read by ``--lr tuned``.
 CHOSEN = OUT / "chosen_lr.json"
 RUN_COLUMNS = ["method", "source", "target", "seed", "steps", "target_test_acc", "target_test_f1", "source_test_acc",
@@ -69,14 +69,13 @@ def table_plan(dataset: str, preset: str = "logora", methods=METHODS, seeds=SEED
 def chosen_lrs(dataset: str, methods, path: Path | None = None) -> dict[str, float]:
     """Each method's learning rate chosen on ``dataset`` by ``--tune-lr`` (in ``path``, default ``CHOSEN``);
     a method without one is refused."""
-    from workbench.tuning import read_chosen
+    from workbench.tuning import tuned_hparams
     path = path or CHOSEN
-    table = read_chosen(path)
-    missing = [m for m in methods if dataset not in table.get(m, {})]
-    if missing:
+    tuned = {m: tuned_hparams(m, dataset, path) for m in methods}
+    if missing := [m for m, t in tuned.items() if not t.tuned]:
         raise SystemExit(f"--lr tuned: no learning rate chosen for {' '.join(missing)} on {dataset} in {path}; "
                          f"run results/table2_paper/run.py --dataset {dataset} --tune-lr first")
-    return {m: float(table[m][dataset]["lr"]) for m in methods}
+    return {m: float(t.hparams["lr"]) for m, t in tuned.items()}
 
 
 def tune(dataset: str, root, store_path: str, methods=METHODS, tune_pairs=None, pairs=None,
@@ -98,15 +97,15 @@ def tune(dataset: str, root, store_path: str, methods=METHODS, tune_pairs=None, 
         {**plan, "method_hparams": {m: {**plan["method_hparams"].get(m, {}), "lr": lr} for m in methods}}, root)[1]]
     logora_results.train_by_pair(configs, mine, dataset, store, root, f"{dataset} learning-rate grid")
     ids = [config_id(c, root)[0] for c in configs]
-    if not all(store.has(i, "source_val") for i in ids):
-        print(f"the learning-rate grid is not complete ({sum(store.has(i, 'source_val') for i in ids)} of {len(ids)} "
-              "runs): nothing chosen yet; run --tune-lr again once the other pairs have trained")
+    done = sum(store.has(i, "source_val") for i in ids)
+    if done < len(ids):
+        print(f"the learning-rate grid is not complete ({done} of {len(ids)} runs): nothing chosen yet; "
+              "run --tune-lr again once the other pairs have trained")
         return []
-    budget = {"steps": configs[0].steps, "seeds": [0], "batch_size": configs[0].batch_size,
-              "eval_every": configs[0].eval_every, "grid": list(LR_GRID), "selection": "source_val"}
+    budget = Budget(steps=configs[0].steps, seeds=(0,), batch_size=configs[0].batch_size,
+                    eval_every=configs[0].eval_every, grid=LR_GRID)
     choices = [tuning.choose_lr(m, [store.get(i, with_state=False) for c, i in zip(configs, ids) if c.method == m],
-                                LR_GRID, budget=budget, base_hparams=PAPER_METHOD_HPARAMS.get(m, {}))
-               for m in methods]
+                                budget, base_hparams=PAPER_METHOD_HPARAMS.get(m, {})) for m in methods]
     for choice in choices:
         tuning.record_choice(choice, path or CHOSEN)
     return choices

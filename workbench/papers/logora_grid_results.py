@@ -152,7 +152,8 @@ def variant_costs(table: str, rows: pd.DataFrame, dataset: str) -> pd.DataFrame:
     chosen = _table(table)
     acc = rows.pivot_table(index=["scenario", "seed"], columns="variant", values="target_test_acc")
     out = []
-    for variant in [v for v in chosen.variants if v in acc and v != chosen.full and chosen.full in acc]:
+    compared = [v for v in chosen.variants if v in acc and v != chosen.full] if chosen.full in acc else []
+    for variant in compared:
         diff = ((acc[chosen.full] - acc[variant]) * 100).dropna()
         std = float(diff.std(ddof=1)) if len(diff) > 1 else float("nan")
         full_paper, paper = chosen.paper_avg(dataset, chosen.full), chosen.paper_avg(dataset, variant)
