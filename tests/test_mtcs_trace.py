@@ -2,7 +2,7 @@
 import torch
 from torch import nn
 
-from workbench.pretrain.multitask import MTCS, mtcs_sharing_loss
+from workbench.pretrain.multitask import MTCS, Sharing, mtcs_sharing_loss
 from workbench.pretrain.mtcs_trace import SharingTracer, head_gradient_norms, sharing_trace
 
 
@@ -20,13 +20,13 @@ def fixed_heads(biases):
 def test_sharing_trace_finds_the_one_confident_pair():
     heads = fixed_heads([[10.0, -10.0], [-10.0, 10.0, -10.0]])   # task 0: label 0; task 1: label 1
     features = torch.randn(5, 4)
-    (row,), relevant = sharing_trace(features, heads, task=0, tau=2.0)
+    (row,), relevant = sharing_trace(features, heads, task=0, sharing=Sharing(tau=2.0))
     assert (row["task_j"], row["M"], row["N"]) == (1, 3, 2)
     assert row["pairs"] == [(1, 0)]          # task 1's label 1 <-> task 0's label 0
     assert relevant[1].tolist() == [[False, False], [True, False], [False, False]]   # the mask the loss used
     assert row["n_relevant"] == 1 and row["head_j_top_share"] > 0.99
     assert abs(row["affinity_max"] - 6.0) < 1e-3   # M N A_10 / sum A with A ~ e_1 e_0^T
-    loss, pairs = mtcs_sharing_loss(features, heads, 0, 2.0)
+    loss, pairs = mtcs_sharing_loss(features, heads, 0, Sharing(tau=2.0))
     assert pairs == 1 and abs(float(loss.detach()) - row["ws"]) < 1e-7
 
 
@@ -50,7 +50,7 @@ def test_tracer_reads_the_models_own_numbers_and_changes_nothing():
         return MTCS([2, 3], 1, batches_per_epoch=2, depth=1, hidden_dim=4, output_dim=8, alpha=0.1)
 
     traced, plain = build(), build()
-    tracer = SharingTracer(traced, alpha=0.1, tau=2.0)
+    tracer = SharingTracer(traced)
     gen = torch.Generator().manual_seed(1)
     for step in range(4):
         task = step % 2

@@ -49,7 +49,7 @@ def train_traced(data: dict, seed: int, steps: int | None) -> tuple[SharingTrace
     hparams = get_experiment("multitask").resolve_hparams("MTCS", {})   # the run's: alpha 0.1, tau 2, ...
     set_seed(seed)
     model = MTCS([t.num_classes for t in trains], trains[0].num_channels, per_epoch, seed=seed, **hparams)
-    tracer = SharingTracer(model, alpha=model.alpha, tau=model.tau)
+    tracer = SharingTracer(model)   # the model's own alpha and sharing rule
     xs = [torch.as_tensor(t.x) for t in trains]
     ys = [torch.as_tensor(t.y) for t in trains]
     steps = steps or per_epoch

@@ -159,3 +159,16 @@ def pair_digest(pair: PairData) -> str:
             digest.update(np.ascontiguousarray(domain.x).data)
             digest.update(np.ascontiguousarray(domain.y).data)
     return digest.hexdigest()[:12]
+
+
+def stratified_cut(y: np.ndarray, fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Indices ``(keep, held)``: ``round(fraction * n_c)`` of each class ``c`` held out (at
+    least one when the class has two or more samples; none of a class's only sample)."""
+    rng = np.random.default_rng(seed)
+    keep, held = [], []
+    for label in np.unique(y):
+        index = rng.permutation(np.flatnonzero(y == label))
+        n_held = 0 if len(index) < 2 else max(1, int(round(fraction * len(index))))
+        held.append(index[:n_held])
+        keep.append(index[n_held:])
+    return np.sort(np.concatenate(keep)), np.sort(np.concatenate(held))

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from workbench.data.datasets import channel_stats, get_dataset, resolve_root
-from workbench.data.domain import DataError, Domain
+from workbench.data.domain import DataError, Domain, stratified_cut
 
 #: Validation fraction of every source subject (HAROOD's ``rate = 0.2``).
 VAL_FRACTION = 0.2
@@ -100,19 +100,6 @@ class DGData:
     @property
     def seq_len(self) -> int:
         return self.train[0].seq_len
-
-
-def stratified_cut(y: np.ndarray, fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """Indices ``(keep, held)``: ``round(fraction * n_c)`` of each class ``c`` held out (at
-    least one when the class has two or more samples; none of a class's only sample)."""
-    rng = np.random.default_rng(seed)
-    keep, held = [], []
-    for label in np.unique(y):
-        index = rng.permutation(np.flatnonzero(y == label))
-        n_held = 0 if len(index) < 2 else max(1, int(round(fraction * len(index))))
-        held.append(index[:n_held])
-        keep.append(index[n_held:])
-    return np.sort(np.concatenate(keep)), np.sort(np.concatenate(held))
 
 
 def subject_samples(dataset, subject: str, root) -> Domain:

@@ -10,8 +10,8 @@ import torch.nn.functional as F
 from torch import Tensor
 
 __all__ = ["instance_contrastive_loss", "temporal_contrastive_loss",
-           "hierarchical_contrastive_loss", "label_affinity", "relevant_pairs",
-           "weight_sharing_loss"]
+           "hierarchical_contrastive_loss", "label_affinity", "logit_cosine_affinity", "relevant_pairs",
+           "weight_sharing_loss", "DISTANCES"]
 
 
 def _pair_nll(z: Tensor, n: int) -> Tensor:
@@ -65,16 +65,35 @@ def label_affinity(probs_j: Tensor, probs_k: Tensor) -> Tensor:
     return probs_j.transpose(0, 1) @ probs_k / probs_j.shape[0]     # [M, N]
 
 
+def logit_cosine_affinity(logits_j: Tensor, logits_k: Tensor) -> Tensor:
+    """MTCS §3.1's wording ("the cosine similarity of corresponding logits is taken as a proxy of
+    label relevance"), which Eq. 4 contradicts: the cosine over the batch between head j's logits
+    for label p and head k's for label q, negatives set to 0 so that Eq. 5's ratio to the sum is
+    defined. ``logits_j: [B, M]``, ``logits_k: [B, N]`` on the same inputs -> ``[M, N]`` in [0, 1].
+    """
+    cos = F.normalize(logits_j, dim=0).transpose(0, 1) @ F.normalize(logits_k, dim=0)   # [M, N]
+    return cos.clamp_min(0.0)
+
+
 def relevant_pairs(affinity: Tensor, tau: float = 2.0) -> Tensor:
     """MTCS Eq. 5: ``1(p, q) = M N A_pq / sum(A) > tau`` (tau times the mean affinity). ``[M, N]`` bool."""
     m, n = affinity.shape
     return m * n * affinity / affinity.sum().clamp_min(1e-12) > tau
 
 
-def weight_sharing_loss(w_j: Tensor, w_k: Tensor, relevant: Tensor) -> Tensor:
-    """MTCS Eq. 3: ``1/(MN) sum_pq 1(p, q) ||W_j,p - W_k,q||^2``.
+#: How Eq. 3's ``(W_k,q - W_j,p)^2`` reduces a label's ``D`` weight components: ``sum`` (the squared
+#: L2 distance, Eq. 3 as written) or ``mean`` (an "MSE" as §3.1 words it, e.g. ``F.mse_loss``: D times smaller).
+DISTANCES = ("sum", "mean")
+
+
+def weight_sharing_loss(w_j: Tensor, w_k: Tensor, relevant: Tensor, distance: str = "sum") -> Tensor:
+    """MTCS Eq. 3: ``1/(MN) sum_pq 1(p, q) ||W_j,p - W_k,q||^2`` (``distance="mean"``: each squared
+    distance divided by D, see ``DISTANCES``).
 
     ``w_j: [M, D]`` rows are task j's label weights, ``w_k: [N, D]``, ``relevant: [M, N]`` bool.
     """
-    sq_dist = (w_j.unsqueeze(1) - w_k.unsqueeze(0)).pow(2).sum(-1)  # [M, N]
+    if distance not in DISTANCES:
+        raise ValueError(f"distance {distance!r} is not one of {DISTANCES}")
+    sq = (w_j.unsqueeze(1) - w_k.unsqueeze(0)).pow(2)                # [M, N, D]
+    sq_dist = sq.sum(-1) if distance == "sum" else sq.mean(-1)       # [M, N]
     return (sq_dist * relevant.to(sq_dist.dtype)).sum() / relevant.numel()

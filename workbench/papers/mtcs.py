@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from workbench.data.domain import DataError, Domain
+from workbench.data.domain import DataError, Domain, stratified_cut
 from workbench.data.ucr import FETCH_HINT, load_ucr, ucr_names
 from workbench.papers.published import PublishedTable
 from workbench.pretrain.multitask import multitask_config
@@ -23,7 +23,7 @@ from workbench.sweep import open_store, sweep
 from workbench.train import load_algorithm
 
 __all__ = ["TABLE2_DATASETS", "TABLE1_DATASETS", "TABLE1", "TABLE2", "FIG2_RELATED_PAIRS", "SOURCE",
-           "published_frame", "load_datasets", "missing_report", "table_configs", "compare_methods",
+           "published_frame", "load_datasets", "validation_data", "missing_report", "table_configs", "compare_methods",
            "fit_and_score", "summary_with_paper", "task_similarity", "plot_summary", "seeds_mean_std"]
 
 # -- the paper's numbers -------------------------------------------------------------------
@@ -107,6 +107,27 @@ def load_datasets(names, root=None, znorm="dataset", nan="pad") -> tuple[dict, l
                 raise
             missing.append(name)
     return loaded, missing
+
+
+#: The pre-registered validation protocol (diagnosis.md §4): 20 % of each training split, stratified, seed 0.
+VALIDATION_FRACTION, VALIDATION_SEED = 0.2, 0
+
+
+def validation_data(data: dict[str, tuple[Domain, Domain]], fraction: float = VALIDATION_FRACTION,
+                    seed: int = VALIDATION_SEED) -> dict[str, tuple[Domain, Domain]]:
+    """``{name: (train part, validation part)}`` cut from each **training** split (stratified,
+    ``stratified_cut``); the test splits are dropped, so a variant chosen on this never saw them.
+    Runs on it score the validation part where they would score test (their ``*/test_acc``)."""
+    cut = {}
+    for name, (train, _) in data.items():
+        keep, held = stratified_cut(train.y, fraction, seed)
+        if len(held) == 0:
+            raise DataError(f"{name}: its {len(train)} training series are too few to hold out "
+                            f"{fraction:.0%} for validation; drop it from the validation protocol")
+        meta = {**train.meta, "validation": f"{fraction:g} of train, stratified, seed {seed}"}
+        cut[name] = (Domain(train.x[keep], train.y[keep], {**meta, "split": "train"}),
+                     Domain(train.x[held], train.y[held], {**meta, "split": "val"}))
+    return cut
 
 
 def missing_report(missing: list[str]):

@@ -16,15 +16,17 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from workbench.losses.contrastive import weight_sharing_loss
-from workbench.pretrain.multitask import sharing_pairs
+from workbench.pretrain.multitask import Sharing, sharing_pairs
 
 __all__ = ["sharing_trace", "head_gradient_norms", "SharingTracer"]
 
 
 @torch.no_grad()
-def sharing_trace(features: Tensor, heads: nn.ModuleList, task: int, tau: float = 2.0) -> tuple[list[dict], dict]:
+def sharing_trace(features: Tensor, heads: nn.ModuleList, task: int,
+                  sharing: Sharing = Sharing()) -> tuple[list[dict], dict]:
     """What ``mtcs_sharing_loss`` sees (``multitask.sharing_pairs``) for the batch ``features: [B, D]``
-    of task ``task``: ``(rows, relevant)``, one row per ``j != task`` and ``relevant = {j: [M, N] bool}``.
+    of task ``task`` under ``sharing``: ``(rows, relevant)``, one row per partner ``j`` and
+    ``relevant = {j: [M, N] bool}``.
 
     Row keys: ``task_j``, ``M``, ``N``, ``n_relevant``, ``pairs`` (list of ``(p, q)``: label ``p``
     of task ``j``, ``q`` of task ``task``), ``ws`` (Eq. 3 for this pair of tasks), ``affinity_max``
@@ -32,13 +34,13 @@ def sharing_trace(features: Tensor, heads: nn.ModuleList, task: int, tau: float 
     probability head ``j`` gives one of its labels on this batch: 1 = collapsed on one label).
     """
     rows, masks = [], {}
-    for j, probs_j, affinity, relevant in sharing_pairs(features, heads, task, tau):
+    for j, probs_j, affinity, relevant in sharing_pairs(features, heads, task, sharing):
         m, n = affinity.shape
         masks[j] = relevant
         rows.append({
             "task_j": j, "M": m, "N": n, "n_relevant": int(relevant.sum()),
             "pairs": [tuple(int(i) for i in pq) for pq in relevant.nonzero().tolist()],
-            "ws": float(weight_sharing_loss(heads[j].weight, heads[task].weight, relevant)),
+            "ws": float(weight_sharing_loss(heads[j].weight, heads[task].weight, relevant, sharing.distance)),
             "affinity_max": float(m * n * affinity.max() / affinity.sum().clamp_min(1e-12)),
             "head_j_top_share": float(probs_j.mean(0).max()),
         })
@@ -46,7 +48,7 @@ def sharing_trace(features: Tensor, heads: nn.ModuleList, task: int, tau: float 
 
 
 def head_gradient_norms(features: Tensor, heads: nn.ModuleList, task: int, y: Tensor,
-                        relevant: dict[int, Tensor], alpha: float) -> dict[str, float]:
+                        relevant: dict[int, Tensor], alpha: float, distance: str = "sum") -> dict[str, float]:
     """Gradient norms on detached copies of the heads (the model's own tensors are untouched).
 
     ``relevant``: ``{j: [M_j, N] bool}`` for every ``j != task`` (as ``sharing_trace`` found).
@@ -58,7 +60,7 @@ def head_gradient_norms(features: Tensor, heads: nn.ModuleList, task: int, y: Te
     bias = heads[task].bias.detach() if heads[task].bias is not None else None
     ce = F.cross_entropy(F.linear(feats, weights[task], bias), y)
     (ce_grad,) = torch.autograd.grad(ce, weights[task])
-    ws = sum(weight_sharing_loss(weights[j], weights[task], rel) for j, rel in relevant.items())
+    ws = sum(weight_sharing_loss(weights[j], weights[task], rel, distance) for j, rel in relevant.items())
     ws_grads = torch.autograd.grad(alpha * ws, weights, allow_unused=True)
     ws_grads = [g if g is not None else torch.zeros_like(w) for g, w in zip(ws_grads, weights)]
     return {"ce_grad_Wk": float(ce_grad.norm()), "ws_grad_Wk": float(ws_grads[task].norm()),
@@ -75,8 +77,10 @@ class SharingTracer:
     step (``cls``, ``ws``, ``pairs`` as the model summed them, and ``head_gradient_norms``).
     """
 
-    def __init__(self, model, alpha: float, tau: float):
-        self.model, self.alpha, self.tau = model, alpha, tau
+    def __init__(self, model):
+        if model.rule is None:
+            raise ValueError("SharingTracer traces MTCS's weight sharing; this model (MTL) shares nothing")
+        self.model, self.alpha, self.rule = model, model.alpha, model.rule
         self.pair_rows: list[dict] = []
         self.step_rows: list[dict] = []
         self._pending: tuple | None = None
@@ -94,10 +98,10 @@ class SharingTracer:
         task, y = self._pending
         self._pending = None
         heads, step = self.model.net.heads, self.model.batches_done
-        trace, relevant = sharing_trace(output.detach(), heads, task, self.tau)
+        trace, relevant = sharing_trace(output.detach(), heads, task, self.rule)
         for row in trace:
             self.pair_rows.append({"step": step, "task_k": task, "B": int(output.shape[0]), **row})
-        norms = head_gradient_norms(output, heads, task, y, relevant, self.alpha)
+        norms = head_gradient_norms(output, heads, task, y, relevant, self.alpha, self.rule.distance)
         self._current = {"step": step, "task_k": task, "B": int(output.shape[0]),
                          "possible_pairs": sum(r["M"] * r["N"] for r in trace),
                          "traced_pairs": sum(r["n_relevant"] for r in trace),

@@ -1,0 +1,81 @@
+"""The pre-registered MTCS plan (diagnosis.md §4; the variants and rules are workbench.papers.mtcs_plan).
+
+usage: PYTHONPATH=. python results/mtcs/run_plan.py validate [--variants V0 V1 ...] [--seeds 0 1 2]
+       PYTHONPATH=. python results/mtcs/run_plan.py choose
+       PYTHONPATH=. python results/mtcs/run_plan.py final [--seeds 0 1 2 3 4]
+           [--root DIR] [--store runs/mtcs.sqlite] [--out results/mtcs]
+
+``validate`` trains the variants on 80 % of each training split and scores the other 20 % (no
+test series is read); ``choose`` applies the fixed rule to what is stored and writes
+``plan_choice.md``; ``final`` retrains the chosen variant and MTL on the full training sets and
+reads test once (refused while the choice is not made). Every encoder is a run in the store, so
+a stopped command started again trains only what is missing; tables are rewritten from the store.
+"""
+import argparse
+import os
+
+import torch
+
+from _args import add_store_arguments, parse
+from workbench.papers.mtcs import TABLE2_DATASETS, load_datasets
+from workbench.papers.mtcs_plan import VARIANTS, choose_variant, decision, final_rows, validation_rows
+
+COLUMNS = ["variant", "method", "seed", "epochs", "dataset", "n_train", "n_test", "seconds_train", "run_id"]
+
+
+def arguments() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("stage", choices=("validate", "choose", "final"))
+    parser.add_argument("--variants", nargs="+", default=None, help="default: every variant of the plan")
+    parser.add_argument("--seeds", nargs="+", type=int, default=None,
+                        help="validate: default each variant's own; final: default 0-4")
+    add_store_arguments(parser, out="results/mtcs")
+    return parse(parser)
+
+
+def write(table, path: str) -> None:
+    table.to_csv(path + ".part", index=False)
+    os.replace(path + ".part", path)
+    print("wrote", path, flush=True)
+
+
+def choice_markdown(name: str, means) -> str:
+    lines = ["# MTCS plan: the choice on validation (20 % of each training split; no test series read)", "",
+             "| variant | what | mean validation accuracy (10 datasets, mean over seeds) |", "|---|---|---|"]
+    why = {v.name: v.why for v in VARIANTS}
+    lines += [f"| {n}{' (chosen)' if n == name else ''} | {why[n]} | {m:.4f} |" for n, m in means.items()]
+    lines += ["", f"Rule (fixed before any run): the highest mean; within 0.002 of it, the earliest listed. "
+              f"Chosen: **{name}**.", ""]
+    return "\n".join(lines)
+
+
+def main() -> None:
+    args = arguments()
+    torch.set_num_threads(1)
+    data, missing = load_datasets(TABLE2_DATASETS, args.root)
+    if missing:
+        raise SystemExit(f"missing UCR datasets {missing}: the plan needs all ten of Table 2")
+    os.makedirs(args.out, exist_ok=True)
+    validation = os.path.join(args.out, "plan_validation.csv")
+    if args.stage == "validate":
+        rows = validation_rows(data, args.variants, args.seeds, store=args.store, progress=True)
+        if os.path.exists(validation):   # keep the other variants' rows already written
+            import pandas as pd
+            old = pd.read_csv(validation)
+            rows = pd.concat([old[~old.variant.isin(rows.variant.unique())], rows], ignore_index=True)
+        write(rows[COLUMNS[:5] + ["val_acc"] + COLUMNS[5:]], validation)
+        return
+    import pandas as pd
+    name, means = choose_variant(pd.read_csv(validation))
+    if args.stage == "choose":
+        with open(os.path.join(args.out, "plan_choice.md"), "w") as handle:
+            handle.write(choice_markdown(name, means))
+        print(means.to_string(), "\nchosen", name, flush=True)
+        return
+    rows = final_rows(data, name, tuple(args.seeds or (0, 1, 2, 3, 4)), store=args.store, progress=True)
+    write(rows[COLUMNS[:5] + ["test_acc"] + COLUMNS[5:]], os.path.join(args.out, "plan_final.csv"))
+    print(decision(rows), flush=True)
+
+
+if __name__ == "__main__":
+    main()

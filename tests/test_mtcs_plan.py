@@ -1,0 +1,87 @@
+"""The pre-registered MTCS plan: its validation split never holds a test series, its choice and
+its verdict follow the fixed rules (on hand-made rows), and its runs come from the store."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from workbench.data.domain import DataError, Domain
+from workbench.papers.mtcs import validation_data
+from workbench.papers.mtcs_plan import VARIANTS, choose_variant, decision, validation_rows, variant
+
+
+def _toy(name, n, seed, split):
+    rng = np.random.default_rng(seed)
+    y = np.arange(n) % 2
+    x = np.sin(np.linspace(0, 6, 20)[None] * (1 + y[:, None])) + 0.1 * rng.normal(size=(n, 20))
+    return Domain(x[:, None].astype(np.float32), y.astype(np.int64),
+                  {"dataset": "toy", "domain": name, "split": split, "num_classes": 2})
+
+
+def toy_data():
+    return {n: (_toy(n, 20, 0, "train"), _toy(n, 10, 1 + k, "test")) for k, n in enumerate(("a", "b"))}
+
+
+def test_validation_split_is_cut_from_train_only_and_stratified():
+    data = toy_data()
+    held = validation_data(data)
+    for name, (train, _) in data.items():
+        part, val = held[name]
+        assert len(part) + len(val) == len(train) and len(val) == 4          # 20 % of 20, 2 per class
+        rows = {row.tobytes() for row in train.x}
+        assert all(row.tobytes() in rows for row in np.concatenate([part.x, val.x]))   # no test series
+        assert np.bincount(val.y).tolist() == [2, 2] and val.meta["split"] == "val"
+    tiny = {"c": (_toy("c", 1, 0, "train"), _toy("c", 4, 1, "test"))}
+    with pytest.raises(DataError, match="too few to hold out"):
+        validation_data(tiny)
+
+
+def _rows(means: dict[str, float]):
+    rows = []
+    for arm in VARIANTS:
+        for seed in arm.seeds:
+            for dataset, offset in (("a", -0.01), ("b", 0.01)):
+                rows.append({"variant": arm.name, "method": "MTCS", "seed": seed, "dataset": dataset,
+                             "val_acc": means.get(arm.name, 0.5) + offset})
+    rows.append({"variant": "V0", "method": "MTL", "seed": 0, "dataset": "a", "val_acc": 0.99})   # MTL never chosen
+    return pd.DataFrame(rows)
+
+
+def test_choice_is_the_best_mean_with_ties_to_the_earlier_variant():
+    name, means = choose_variant(_rows({"V0": 0.70, "V2b": 0.75}))
+    assert name == "V2b" and list(means.index) == [v.name for v in VARIANTS]
+    assert choose_variant(_rows({"V0": 0.749, "V2b": 0.75}))[0] == "V0"     # within 0.002: the text wins
+    assert choose_variant(_rows({"V1": 0.7485, "V3a": 0.75}))[0] == "V1"
+
+
+def test_choice_is_refused_until_every_variant_has_its_seeds():
+    rows = _rows({})
+    rows = rows[~((rows.variant == "V4") & (rows.seed == 1))]
+    with pytest.raises(ValueError, match="V4 are missing"):
+        choose_variant(rows)
+
+
+def test_decision_needs_four_of_five_positive_seeds():
+    def rows(diffs):
+        return pd.DataFrame([{"method": m, "seed": s, "dataset": "a", "test_acc": 0.8 + (d if m == "MTCS" else 0)}
+                             for s, d in enumerate(diffs) for m in ("MTCS", "MTL")])
+    assert decision(rows([0.01, 0.02, -0.01, 0.03, 0.01]))["verdict"] == "MTCS > MTL"
+    assert decision(rows([0.01, -0.02, -0.01, 0.03, 0.01]))["verdict"] == "MTCS is not > MTL"
+    out = decision(rows([0.01, 0.02]))
+    assert out["verdict"].startswith("no verdict") and out["positive"] == 2
+
+
+def test_unknown_variant_lists_the_plan():
+    with pytest.raises(KeyError, match="V0, V1"):
+        variant("V9")
+
+
+def test_validation_rows_train_through_the_store_and_read_back(tmp_path):
+    data, store = toy_data(), tmp_path / "plan.sqlite"
+    rows = validation_rows(data, ["V0", "V1"], seeds=[0], store=store)
+    assert sorted(set(zip(rows.variant, rows.method))) == [("V0", "MTCS"), ("V0", "MTL"), ("V1", "MTCS")]
+    assert set(rows.n_test) == {4} and rows.val_acc.between(0, 1).all()     # scored on the 4 held-out series
+    again = validation_rows(data, ["V0", "V1"], seeds=[0], store=store)
+    assert again.run_id.tolist() == rows.run_id.tolist() and again.val_acc.tolist() == rows.val_acc.tolist()
+    assert rows.groupby("variant").run_id.nunique().to_dict() == {"V0": 2, "V1": 1}
