@@ -1,7 +1,7 @@
 """Instrumented MTCS training on the ten Table-2 datasets: what the classifier sharing ties, and how big it is.
 
 usage: OMP_NUM_THREADS=1 nice -n 15 env PYTHONPATH=. python results/mtcs/run_diagnosis.py
-           [--seed 0] [--steps N] [--root DIR] [--out results/mtcs]
+           [--seed 0] [--steps N] [--variant V0] [--root DIR] [--out results/mtcs]
 
 Builds MTCS exactly as the ``multitask`` kind does for Table 2 (``set_seed(seed)``, then
 ``MTCS(num_classes, 1, batches_per_epoch, seed=seed, **resolved hparams)``: alpha 0.1, tau 2, lr 1e-3,
@@ -12,7 +12,8 @@ and reads each step with ``SharingTracer`` (a pure reader: no change to training
 SVM, no test data touched). Writes ``OUT/diagnosis_pairs_seed<S>.csv`` (one row per step and
 task pair: the relevant label pairs as ``dataset_j:label_p~dataset_k:label_q``) and
 ``OUT/diagnosis_steps_seed<S>.csv`` (one row per step: CE, sharing loss, pairs, gradient norms),
-and prints the summary quoted in diagnosis.md.
+and prints the summary quoted in diagnosis.md. ``--variant`` (one of ``mtcs_plan.VARIANTS``) traces
+that variant's MTCS instead of the paper's (V0); its files are suffixed ``_<variant>``.
 """
 import argparse
 import os
@@ -23,6 +24,7 @@ import torch
 
 from workbench.experiment import get_experiment
 from workbench.papers.mtcs import FIG2_RELATED_PAIRS, TABLE2_DATASETS
+from workbench.papers.mtcs_plan import variant
 from workbench.pretrain.multitask import MTCS
 from workbench.pretrain.mtcs_trace import SharingTracer
 from workbench.pretrain.ts2vec import batches_per_epoch, task_batches
@@ -34,6 +36,7 @@ def arguments() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--steps", type=int, default=None, help="default: one epoch")
+    parser.add_argument("--variant", default="V0", help="a variant of the MTCS plan (workbench.papers.mtcs_plan)")
     parser.add_argument("--root", default=os.environ.get("WORKBENCH_DATA"))
     parser.add_argument("--out", default="results/mtcs")
     args = parser.parse_args()
@@ -42,13 +45,14 @@ def arguments() -> argparse.Namespace:
     return args
 
 
-def train_traced(data: dict, seed: int, steps: int | None) -> tuple[SharingTracer, float, float]:
+def train_traced(data: dict, seed: int, steps: int | None, hparams: dict) -> tuple[SharingTracer, float, float]:
     """Run the first ``steps`` MTCS updates with a tracer; returns it, wall and CPU seconds."""
     trains = [train for train, _ in data.values()]
     per_epoch = batches_per_epoch([len(t) for t in trains], 32)
-    hparams = get_experiment("multitask").resolve_hparams("MTCS", {})   # the run's: alpha 0.1, tau 2, ...
+    hparams = get_experiment("multitask").resolve_hparams("MTCS", hparams)   # V0: alpha 0.1, tau 2, ...
     set_seed(seed)
-    model = MTCS([t.num_classes for t in trains], trains[0].num_channels, per_epoch, seed=seed, **hparams)
+    model = MTCS([t.num_classes for t in trains], trains[0].num_channels, per_epoch, seed=seed,
+                 dataset_names=list(data), **hparams)
     tracer = SharingTracer(model)   # the model's own alpha and sharing rule
     xs = [torch.as_tensor(t.x) for t in trains]
     ys = [torch.as_tensor(t.y) for t in trains]
@@ -133,12 +137,13 @@ def main() -> None:
     args = arguments()
     torch.set_num_threads(1)
     data = load_named(list(TABLE2_DATASETS), args.root, "dataset")
-    tracer, wall, cpu = train_traced(data, args.seed, args.steps)
+    tracer, wall, cpu = train_traced(data, args.seed, args.steps, variant(args.variant).hparams)
     print(f"trained {len(tracer.step_rows)} steps: {wall:.1f} s wall, {cpu:.1f} s CPU", flush=True)
     pairs, steps = frames(tracer, data)
     os.makedirs(args.out, exist_ok=True)
-    pairs.to_csv(os.path.join(args.out, f"diagnosis_pairs_seed{args.seed}.csv"), index=False)
-    steps.to_csv(os.path.join(args.out, f"diagnosis_steps_seed{args.seed}.csv"), index=False)
+    suffix = "" if args.variant == "V0" else f"_{args.variant}"
+    pairs.to_csv(os.path.join(args.out, f"diagnosis_pairs_seed{args.seed}{suffix}.csv"), index=False)
+    steps.to_csv(os.path.join(args.out, f"diagnosis_steps_seed{args.seed}{suffix}.csv"), index=False)
     summarise(pairs, steps)
 
 
