@@ -17,3 +17,17 @@ def parse(parser: argparse.ArgumentParser) -> argparse.Namespace:
     if not args.root:
         parser.error("no data root: pass --root DIR or set WORKBENCH_DATA (the folder holding ucr/<Name>/)")
     return args
+
+
+def table2_data(args: argparse.Namespace) -> dict:
+    """One thread; the ten Table-2 datasets under ``args.root`` (all of them, or exit naming the
+    missing); ``args.out`` created."""
+    import torch
+
+    from workbench.papers.mtcs import TABLE2_DATASETS, load_datasets
+    torch.set_num_threads(1)
+    data, missing = load_datasets(TABLE2_DATASETS, args.root)
+    if missing:
+        raise SystemExit(f"missing under {args.root}: {', '.join(missing)} (Table 2 needs all ten)")
+    os.makedirs(args.out, exist_ok=True)
+    return data

@@ -14,10 +14,8 @@ a stopped command started again trains only what is missing; tables are rewritte
 import argparse
 import os
 
-import torch
-
-from _args import add_store_arguments, parse
-from workbench.papers.mtcs import TABLE2_DATASETS, load_datasets
+from _args import add_store_arguments, parse, table2_data
+from workbench.io import atomic_path, atomic_write_text
 from workbench.papers.mtcs_plan import VARIANTS, choose_variant, decision, final_rows, validation_rows
 
 COLUMNS = ["variant", "method", "seed", "epochs", "dataset", "n_train", "n_test", "seconds_train", "run_id"]
@@ -34,8 +32,8 @@ def arguments() -> argparse.Namespace:
 
 
 def write(table, path: str) -> None:
-    table.to_csv(path + ".part", index=False)
-    os.replace(path + ".part", path)
+    with atomic_path(path) as tmp:
+        table.to_csv(tmp, index=False)
     print("wrote", path, flush=True)
 
 
@@ -51,11 +49,7 @@ def choice_markdown(name: str, means) -> str:
 
 def main() -> None:
     args = arguments()
-    torch.set_num_threads(1)
-    data, missing = load_datasets(TABLE2_DATASETS, args.root)
-    if missing:
-        raise SystemExit(f"missing UCR datasets {missing}: the plan needs all ten of Table 2")
-    os.makedirs(args.out, exist_ok=True)
+    data = table2_data(args)
     validation = os.path.join(args.out, "plan_validation.csv")
     if args.stage == "validate":
         rows = validation_rows(data, args.variants, args.seeds, store=args.store, progress=True)
@@ -66,10 +60,11 @@ def main() -> None:
         write(rows[COLUMNS[:5] + ["val_acc"] + COLUMNS[5:]], validation)
         return
     import pandas as pd
+    if not os.path.exists(validation):
+        raise SystemExit(f"no {validation}: run `results/mtcs/run_plan.py validate` first")
     name, means = choose_variant(pd.read_csv(validation))
     if args.stage == "choose":
-        with open(os.path.join(args.out, "plan_choice.md"), "w") as handle:
-            handle.write(choice_markdown(name, means))
+        atomic_write_text(os.path.join(args.out, "plan_choice.md"), choice_markdown(name, means))
         print(means.to_string(), "\nchosen", name, flush=True)
         return
     rows = final_rows(data, name, tuple(args.seeds or (0, 1, 2, 3, 4)), store=args.store, progress=True)

@@ -15,11 +15,10 @@ import argparse
 import os
 
 import numpy as np
-import torch
 
-from _args import add_store_arguments, parse
+from _args import add_store_arguments, parse, table2_data
 from workbench.analysis.task_similarity import covariance_similarity_matrix
-from workbench.papers.mtcs import TABLE2_DATASETS, fit_and_score, load_datasets
+from workbench.papers.mtcs import fit_and_score
 
 
 def arguments() -> argparse.Namespace:
@@ -57,11 +56,7 @@ def run(args, data, method: str, tag: str, similarity: str | None) -> None:
 
 def main() -> None:
     args = arguments()
-    torch.set_num_threads(1)
-    data, missing = load_datasets(TABLE2_DATASETS, args.root)
-    if missing:
-        raise SystemExit(f"missing under {args.root}: {', '.join(missing)}")
-    os.makedirs(args.out, exist_ok=True)
+    data = table2_data(args)
     run(args, data, "MTCS", f"e{args.epochs}", "mtcs")
     run(args, data, "TS2Vec-joint", f"it{args.joint_iters}", "ssl")
     run(args, data, "MTL", f"e{args.epochs}", None)
