@@ -93,18 +93,27 @@ def test_the_gap_text_is_written_from_the_numbers():
     assert gap["rival"] == "RAINCOAT"                     # the bound ERM is not a rival
     assert gap["mean"] == pytest.approx((5 - 2 + 10) / 3) and (gap["wins"], gap["losses"]) == (2, 1)
     plan = logora.table2_plan("HHAR", [("0", "1")] * 3, ["LogoRA", "RAINCOAT", "CLUDA", "ERM"], [0], 300)
-    steady = pd.DataFrame({"gain_second_half": [0.0], "kept_in_last_fifth": [0.2]}, index=["LogoRA"])
+    steady = pd.DataFrame({"gain_second_half": [0.0], "kept_in_last_fifth": [0.2], "source_val_end": [0.8]},
+                          index=["LogoRA"])
     text = logora_results.gap_markdown(table, plan, steady)
     assert "LogoRA: 0.800 (paper 0.872, gap -7.2 points)" in text
     assert "RAINCOAT, LogoRA is +4.3 ± 6.0 (std across pairs) points per pair: ahead on 2, level on 0 and behind on 1 of 3 pairs" in text
     assert "+9.7 points over RAINCOAT, the best in the paper of this table's other methods" in text
     assert "300 steps of batch 32" in text and "had levelled off" in text
-    rising = pd.DataFrame({"gain_second_half": [0.05], "kept_in_last_fifth": [0.9]}, index=["CLUDA"])
+    rising = pd.DataFrame({"gain_second_half": [0.05], "kept_in_last_fifth": [0.9], "source_val_end": [0.99]},
+                          index=["CLUDA"])
     assert "still improving when stopped (source validation): CLUDA +5.0 points" in logora_results.gap_markdown(
         table, plan, rising)
-    falling = pd.DataFrame({"gain_second_half": [-0.131, 0.0], "kept_in_last_fifth": [0.67, 0.1]}, index=["DANN", "ERM"])
+    falling = pd.DataFrame({"gain_second_half": [-0.131, 0.0], "kept_in_last_fifth": [0.67, 0.1],
+                            "source_val_end": [0.5, 0.9]}, index=["DANN", "ERM"])
     text = logora_results.gap_markdown(table, plan, falling)
     assert "fell over the second half for DANN -13.1 points" in text and "still improving" not in text
+    # at the top of source validation late checkpoints are ties: levelled off, not "still improving"
+    top = pd.DataFrame({"gain_second_half": [0.0001, 0.0001], "kept_in_last_fifth": [0.6, 0.6],
+                        "source_val_end": [0.992, 0.97]}, index=["LogoRA", "RAINCOAT"])
+    text = logora_results.gap_markdown(table, plan, top)
+    assert "Levelled off at the top of source validation (at least 0.98 at the end" in text
+    assert "LogoRA (0.992)" in text and "still improving when stopped (source validation): RAINCOAT +0.0" in text
 
 
 def test_convergence_reads_the_source_validation_curve(swept):

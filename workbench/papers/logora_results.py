@@ -251,9 +251,16 @@ def _protocol_sentence(plan: dict[str, Any]) -> str:
             "chosen on source validation.")
 
 
+#: Source-validation accuracy from which a method with no gain over the second half has nothing
+#: left to show there: its late checkpoints are ties, not evidence that it was still improving.
+SATURATED = 0.98
+
+
 def _convergence_sentence(conv: pd.DataFrame) -> str:
     fell = conv[conv["gain_second_half"] < -0.01]
     rest = conv.drop(fell.index)
+    saturated = rest[(rest["gain_second_half"] <= 0.01) & (rest["source_val_end"] >= SATURATED)]
+    rest = rest.drop(saturated.index)
     still = rest[(rest["gain_second_half"] > 0.01) | (rest["kept_in_last_fifth"] > 0.5)]
     rows = ", ".join(f"{m} {100 * r.gain_second_half:+.1f} points in the second half, {100 * r.kept_in_last_fifth:.0f} % "
                      "of runs keep a checkpoint from the last fifth" for m, r in still.iterrows())
@@ -263,6 +270,10 @@ def _convergence_sentence(conv: pd.DataFrame) -> str:
     else:
         text = (f"**Convergence**: still improving when stopped (source validation): {rows}. Their numbers are lower "
                 "bounds on what longer training gives.")
+    if not saturated.empty:
+        tops = ", ".join(f"{m} ({r.source_val_end:.3f})" for m, r in saturated.iterrows())
+        text += (f" Levelled off at the top of source validation (at least {SATURATED} at the end, no gain over the "
+                 f"second half): {tops}; a late checkpoint there is a tie, not a sign of improvement.")
     if not fell.empty:
         drops = ", ".join(f"{m} {100 * r.gain_second_half:+.1f} points" for m, r in fell.iterrows())
         text += (f" Source-validation accuracy fell over the second half for {drops}: unstable training, which the "
