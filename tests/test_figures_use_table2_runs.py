@@ -79,3 +79,20 @@ def test_table3s_full_and_no_alignment_columns_are_the_runs_table2_and_fig8_trai
     without = {run_id(c, "v") for label, c in zip(labels, configs) if label == "w/o alignment"}
     assert run_id(_figure_configs()["LogoRA w/o alignment"], "v") in without
     assert ablations.store_of("HHAR") == "runs/table2_paper_hhar.sqlite" and PARAMS["store_path"].endswith(ablations.store_of("HHAR"))
+
+
+def test_table5s_cross_attention_and_table4s_logora_are_runs_other_tables_train():
+    """Cross attention is the default fusion, so Table V's column is Table II's LogoRA run (the
+    first sitting spelled it out and trained the same numbers twice); Table IV's LogoRA row,
+    source-only, is Table III's "w/o alignment"."""
+    ablations = load_script("results/logora_ablations/run.py")
+    all_logora = {run_id(c, "v") for c in load_script("results/table2_paper/run.py").planned("HHAR", None)
+                  if c.method == "LogoRA"}
+    labels, configs = grid.grid_configs(ablations.table_plan("5", "HHAR", [0], 300))
+    cross = {run_id(c, "v") for label, c in zip(labels, configs) if label == "cross attention"}
+    others = {run_id(c, "v") for label, c in zip(labels, configs) if label != "cross attention"}
+    assert len(cross) == 10 and cross == all_logora and not others & all_logora
+    labels4, configs4 = grid.grid_configs(ablations.table_plan("4", "HHAR", [0], 300))
+    labels3, configs3 = grid.grid_configs(ablations.table_plan("3", "HHAR", [0], 300))
+    source_only = {run_id(c, "v") for label, c in zip(labels4, configs4) if label == "LogoRA"}
+    assert source_only == {run_id(c, "v") for label, c in zip(labels3, configs3) if label == "w/o alignment"}
