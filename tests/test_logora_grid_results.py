@@ -171,7 +171,7 @@ def test_each_variants_cost_is_paired_over_pairs_with_its_standard_error_and_the
 
 
 @pytest.mark.realdata
-@pytest.mark.parametrize("stem", ["t3_hhar", "t5_hhar"])
+@pytest.mark.parametrize("stem", ["t3_hhar", "t4_hhar", "t5_hhar"])
 def test_the_committed_ablation_tables_rerender_byte_for_byte_from_the_committed_runs(stem, data_root):
     folder = Path(__file__).resolve().parents[1] / "results/logora_ablations"
     files = load_script("results/logora_ablations/run.py").outputs(folder / f"runs_{stem}.jsonl", data_root)
