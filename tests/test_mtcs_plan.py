@@ -85,3 +85,34 @@ def test_validation_rows_train_through_the_store_and_read_back(tmp_path):
     again = validation_rows(data, ["V0", "V1"], seeds=[0], store=store)
     assert again.run_id.tolist() == rows.run_id.tolist() and again.val_acc.tolist() == rows.val_acc.tolist()
     assert rows.groupby("variant").run_id.nunique().to_dict() == {"V0": 2, "V1": 1}
+
+
+def test_the_plan_driver_writes_after_each_seed_and_a_fresh_store_resumes_from_its_export(tmp_path, monkeypatch):
+    from tests.conftest import load_script
+    import sys
+    from tests.conftest import REPO
+    monkeypatch.syspath_prepend(str(REPO / "results" / "mtcs"))     # the script's own _args
+    script = load_script("results/mtcs/run_plan.py")
+    monkeypatch.setattr(script, "table2_data", lambda args: toy_data())
+    out = tmp_path / "out"
+    out.mkdir()
+
+    def main(*argv, store="a.sqlite"):
+        monkeypatch.setattr(sys, "argv", ["run_plan.py", *argv, "--root", str(tmp_path), "--out", str(out),
+                                          "--store", str(tmp_path / store)])
+        script.main()
+    main("validate", "--variants", "V1", "V0", "--seeds", "0")
+    first = pd.read_csv(out / "plan_validation.csv")
+    assert sorted(set(zip(first.variant, first.method))) == [("V0", "MTCS"), ("V0", "MTL"), ("V1", "MTCS")]
+    assert len((out / "plan_runs.jsonl").read_text().splitlines()) == 1 + 3     # header + the three runs
+    import workbench.train as train
+
+    def trained(*args, **kwargs):
+        raise AssertionError("trained again")
+    monkeypatch.setattr(train, "_train", trained)
+    main("validate", "--variants", "V0", "--seeds", "0", store="fresh.sqlite")   # a fresh clone's store
+    again = pd.read_csv(out / "plan_validation.csv")
+    pd.testing.assert_frame_equal(again.sort_values(list(again.columns)).reset_index(drop=True),
+                                  first.sort_values(list(first.columns)).reset_index(drop=True))
+    with pytest.raises(ValueError, match="are missing some"):
+        main("choose", store="fresh.sqlite")

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tests.conftest import load_script
+from tests.conftest import load_script, require
 
 from workbench.papers import logora, logora_results
 from workbench.results_export import export_runs
@@ -143,3 +143,20 @@ def test_the_committed_table2_rerenders_byte_for_byte_from_the_committed_runs(st
     assert ("**Seed noise**" in files[f"gap_{stem}.md"]) == ("seeds01" in stem)   # two seeds: the noise paragraph
     for file, text in files.items():
         assert text == (folder / file).read_text(), file
+
+
+@pytest.mark.realdata
+def test_a_fresh_store_trains_only_what_the_committed_runs_lack(data_root, tmp_path, monkeypatch):
+    """A fresh clone resumes from ``results/``: Table II's committed seeds are imported, not retrained
+    (seed 3 is in no committed file, so only its runs train); Table III's pair is all committed."""
+    require(data_root, "uda/HHAR")
+    import workbench.sweep as sweep_module
+    trained = []
+    monkeypatch.setattr(sweep_module, "_sweep_here", lambda todo, *a, **kw: trained.append(todo) or [])
+    script, store = _script(), str(tmp_path / "fresh.sqlite")
+    script.train("HHAR", data_root, store, methods=["LogoRA", "RAINCOAT"], seeds=[0, 1, 3], pairs=["8-3"])
+    assert sorted((c.method, c.seed) for todo in trained for c in todo) == [("LogoRA", 3), ("RAINCOAT", 3)]
+    ablations = load_script("results/logora_ablations/run.py")
+    trained.clear()
+    ablations.train(ablations.table_plan("3", "HHAR", [0], 300), data_root, store, pairs=["8-3"])
+    assert trained and not any(trained)

@@ -23,7 +23,7 @@ from typing import Any
 from workbench.io import atomic_write_text
 from workbench.train import Run, RunConfig, run_id
 
-__all__ = ["FORMAT", "export_runs", "read_export", "import_runs", "load_export"]
+__all__ = ["FORMAT", "export_runs", "read_export", "import_runs", "import_new", "load_export"]
 
 FORMAT = {"format": "workbench-runs", "version": 1}
 
@@ -92,3 +92,17 @@ def import_runs(path: str | os.PathLike, store) -> list[str]:
     for run in runs:
         store.put(run)
     return [run.run_id for run in runs]
+
+
+def import_new(paths, store) -> int:
+    """Put the runs of every export in ``paths`` that ``store`` lacks into it; how many were new.
+    A fresh clone's store resumes from the committed runs: what is in ``results/`` is not retrained."""
+    new = 0
+    for path in paths:
+        _, runs = read_export(path)
+        fresh = [run for run in runs if not store.has(run.run_id)]
+        for run in fresh:
+            store.put(run)
+        new += len(fresh)
+    return new
+

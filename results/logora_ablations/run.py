@@ -50,8 +50,10 @@ def train(plan: dict, root, store_path: str, pairs=None) -> None:
     from workbench.papers.logora_results import chosen_pairs, train_by_pair
     from workbench.results import ResultsStore
     _, configs = grid.grid_configs(plan)
+    ds = plan["dataset"].lower()
+    committed = [*OUT.glob(f"runs_t*_{ds}.jsonl"), *(OUT.parent / "table2_paper").glob(f"runs_{ds}*.jsonl")]
     train_by_pair(configs, chosen_pairs(plan["dataset"], pairs), plan["dataset"], ResultsStore(store_path), root,
-                  f"Table {plan['table']} {plan['dataset']}")
+                  f"Table {plan['table']} {plan['dataset']}", committed=committed)
 
 
 def export(plan: dict, root, store_path: str, command: str) -> Path:

@@ -10,6 +10,8 @@ test series is read); ``choose`` applies the fixed rule to what is stored and wr
 ``plan_choice.md``; ``final`` retrains the chosen variant and MTL on the full training sets and
 reads test once (refused while the choice is not made). Every encoder is a run in the store, so
 a stopped command started again trains only what is missing; tables are rewritten from the store.
+``validate`` and ``final`` export the plan's runs to ``plan_runs.jsonl`` after each seed and put
+that file into the store first, so a fresh clone resumes where the committed runs end.
 """
 import argparse
 import os
@@ -47,17 +49,51 @@ def choice_markdown(name: str, means) -> str:
     return "\n".join(lines)
 
 
+def merged(path: str, rows):
+    """``rows`` over the rows of ``path`` (those of the same variant, method and seed replaced)."""
+    import pandas as pd
+    if not os.path.exists(path):
+        return rows
+    old = pd.read_csv(path)
+    key = ["variant", "method", "seed"]
+    same = old[key].apply(tuple, axis=1).isin(set(rows[key].apply(tuple, axis=1)))
+    return pd.concat([old[~same], rows], ignore_index=True).sort_values(key, kind="stable")
+
+
+def export_plan_runs(store, out: str) -> None:
+    """Every run named in the plan's tables, to ``plan_runs.jsonl`` (config, history, metrics; no weights)."""
+    import pandas as pd
+    from workbench.results_export import export_runs
+    ids = [i for f in ("plan_validation.csv", "plan_final.csv") if os.path.exists(os.path.join(out, f))
+           for i in pd.read_csv(os.path.join(out, f)).run_id]
+    n = export_runs(store, os.path.join(out, "plan_runs.jsonl"), ids, threads=1,
+                    command="OMP_NUM_THREADS=1 nice -n 10 env PYTHONPATH=. python results/mtcs/run_plan.py")
+    print(f"exported {n} runs to plan_runs.jsonl", flush=True)
+
+
+def validate(data, args, store) -> None:
+    """Variant by variant, seed by seed: the rows written and the runs exported after each."""
+    from workbench.papers.mtcs_plan import variant
+    path = os.path.join(args.out, "plan_validation.csv")
+    for arm in [variant(n) for n in args.variants] if args.variants else VARIANTS:
+        for seed in args.seeds or arm.seeds:
+            rows = validation_rows(data, [arm.name], [seed], store=store, progress=True)
+            write(merged(path, rows)[COLUMNS[:5] + ["val_acc"] + COLUMNS[5:]], path)
+            export_plan_runs(store, args.out)
+
+
 def main() -> None:
     args = arguments()
     data = table2_data(args)
+    from workbench.results import ResultsStore
+    from workbench.results_export import import_new
+    store = ResultsStore(args.store)
+    committed = os.path.join(args.out, "plan_runs.jsonl")
+    if os.path.exists(committed):
+        print(f"{import_new([committed], store)} runs new to the store from {committed}", flush=True)
     validation = os.path.join(args.out, "plan_validation.csv")
     if args.stage == "validate":
-        rows = validation_rows(data, args.variants, args.seeds, store=args.store, progress=True)
-        if os.path.exists(validation):   # keep the other variants' rows already written
-            import pandas as pd
-            old = pd.read_csv(validation)
-            rows = pd.concat([old[~old.variant.isin(rows.variant.unique())], rows], ignore_index=True)
-        write(rows[COLUMNS[:5] + ["val_acc"] + COLUMNS[5:]], validation)
+        validate(data, args, store)
         return
     import pandas as pd
     if not os.path.exists(validation):
@@ -67,8 +103,11 @@ def main() -> None:
         atomic_write_text(os.path.join(args.out, "plan_choice.md"), choice_markdown(name, means))
         print(means.to_string(), "\nchosen", name, flush=True)
         return
-    rows = final_rows(data, name, tuple(args.seeds or (0, 1, 2, 3, 4)), store=args.store, progress=True)
-    write(rows[COLUMNS[:5] + ["test_acc"] + COLUMNS[5:]], os.path.join(args.out, "plan_final.csv"))
+    final = os.path.join(args.out, "plan_final.csv")
+    for seed in args.seeds or (0, 1, 2, 3, 4):
+        rows = merged(final, final_rows(data, name, (seed,), store=store, progress=True))
+        write(rows[COLUMNS[:5] + ["test_acc"] + COLUMNS[5:]], final)
+        export_plan_runs(store, args.out)
     print(decision(rows), flush=True)
 
 

@@ -95,7 +95,8 @@ def tune(dataset: str, root, store_path: str, methods=METHODS, tune_pairs=None, 
     plan = {**table_plan(dataset, "logora", methods, [0]), "pairs": [list(p) for p in grid_pairs]}
     configs = [c for lr in LR_GRID for c in logora_results.plan_configs_of(
         {**plan, "method_hparams": {m: {**plan["method_hparams"].get(m, {}), "lr": lr} for m in methods}}, root)[1]]
-    logora_results.train_by_pair(configs, mine, dataset, store, root, f"{dataset} learning-rate grid")
+    logora_results.train_by_pair(configs, mine, dataset, store, root, f"{dataset} learning-rate grid",
+                                 committed=committed(dataset))
     ids = [config_id(c, root)[0] for c in configs]
     done = sum(store.has(i, "source_val") for i in ids)
     if done < len(ids):
@@ -123,7 +124,12 @@ def train(dataset: str, root, store_path: str, preset: str = "logora", methods=M
     from workbench.results import ResultsStore
     configs = planned(dataset, root, preset, methods, seeds, lr)
     logora_results.train_by_pair(configs, logora_results.chosen_pairs(dataset, pairs), dataset,
-                                 ResultsStore(store_path), root, dataset)
+                                 ResultsStore(store_path), root, dataset, committed=committed(dataset))
+
+
+def committed(dataset: str) -> list[Path]:
+    """The committed exports of ``dataset`` (every preset and sitting): a fresh store starts from them."""
+    return [*OUT.glob(f"runs_{dataset.lower()}*.jsonl"), *OUT.glob(f"runs_*_{dataset.lower()}*.jsonl")]
 
 
 def export(dataset: str, root, store_path: str, preset: str = "logora", methods=METHODS, seeds=SEEDS,

@@ -110,11 +110,17 @@ def chosen_pairs(dataset: str, pairs: list[str] | None = None) -> list[tuple[str
     return [known[p] for p in pairs] if pairs else list(known.values())
 
 
-def train_by_pair(configs, pairs, dataset: str, store, root, label: str) -> None:
+def train_by_pair(configs, pairs, dataset: str, store, root, label: str, committed=()) -> None:
     """Train ``configs`` pair by pair (every run of a pair before the next, so an interrupted
     sitting leaves complete pairs); a pair in ``FIGURE_PAIRS`` keeps its weights (Figs 8-9 map them).
-    The drivers' one loop (``results/table2_paper``, ``results/logora_ablations``)."""
+    ``committed``: exports (``results/.../runs_*.jsonl``) put into ``store`` first, so a fresh
+    clone trains only what they lack. The drivers' one loop (``results/table2_paper``, ``results/logora_ablations``)."""
+    from workbench.results_export import import_new
     from workbench.sweep import sweep
+    committed = sorted(committed)
+    if committed:
+        print(f"{label}: {import_new(committed, store)} runs new to the store from {len(committed)} committed "
+              "exports", flush=True)
     for source, target in pairs:
         start = time.time()
         todo = [c for c in configs if (c.source, c.target) == (source, target)]
