@@ -67,6 +67,26 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> Path:
     return Path(path)
 
 
+@contextmanager
+def exclusive(path: str | os.PathLike, wait_s: float = 600.0) -> Iterator[Path]:
+    """Hold the lock file ``path`` (created exclusively, removed on exit) while the block runs, so
+    two processes' read-modify-write of one file take turns; after ``wait_s`` an error names it."""
+    lock, start = Path(path), time.monotonic()
+    while True:
+        try:
+            os.close(os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY))
+            break
+        except FileExistsError:
+            if time.monotonic() - start > wait_s:
+                raise TimeoutError(f"{lock} has been held for over {wait_s:.0f} s; if no other process is "
+                                   "writing here (one killed mid-write leaves it), delete it and run again")
+            time.sleep(0.2)
+    try:
+        yield lock
+    finally:
+        lock.unlink(missing_ok=True)
+
+
 def write_outputs(output_dir, name: str, frames: dict[str, Any], extra: dict[str, Any] | None = None) -> Path:
     """Write each DataFrame as ``<name>_<key>.csv`` and a ``<name>.json`` summary of them all
     plus ``extra`` (each file atomically)."""

@@ -17,7 +17,7 @@ import argparse
 import os
 
 from _args import add_store_arguments, parse, table2_data
-from workbench.io import atomic_path, atomic_write_text
+from workbench.io import atomic_path, atomic_write_text, exclusive
 from workbench.papers.mtcs_plan import VARIANTS, choose_variant, decision, final_rows, validation_rows
 
 COLUMNS = ["variant", "method", "seed", "epochs", "dataset", "n_train", "n_test", "seconds_train", "run_id"]
@@ -78,8 +78,9 @@ def validate(data, args, store) -> None:
     for arm in [variant(n) for n in args.variants] if args.variants else VARIANTS:
         for seed in args.seeds or arm.seeds:
             rows = validation_rows(data, [arm.name], [seed], store=store, progress=True)
-            write(merged(path, rows)[COLUMNS[:5] + ["val_acc"] + COLUMNS[5:]], path)
-            export_plan_runs(store, args.out)
+            with exclusive(os.path.join(args.out, ".plan.lock")):   # two workers may share out/
+                write(merged(path, rows)[COLUMNS[:5] + ["val_acc"] + COLUMNS[5:]], path)
+                export_plan_runs(store, args.out)
 
 
 def main() -> None:
@@ -105,9 +106,11 @@ def main() -> None:
         return
     final = os.path.join(args.out, "plan_final.csv")
     for seed in args.seeds or (0, 1, 2, 3, 4):
-        rows = merged(final, final_rows(data, name, (seed,), store=store, progress=True))
-        write(rows[COLUMNS[:5] + ["test_acc"] + COLUMNS[5:]], final)
-        export_plan_runs(store, args.out)
+        fresh = final_rows(data, name, (seed,), store=store, progress=True)
+        with exclusive(os.path.join(args.out, ".plan.lock")):
+            rows = merged(final, fresh)
+            write(rows[COLUMNS[:5] + ["test_acc"] + COLUMNS[5:]], final)
+            export_plan_runs(store, args.out)
     print(decision(rows), flush=True)
 
 
