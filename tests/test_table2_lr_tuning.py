@@ -48,7 +48,7 @@ def tuning(monkeypatch, tmp_path):
     script = load_script("results/table2_paper/run.py")
     store, trained = GridStore(lambda method, lr: 0.5), []
 
-    def train_by_pair(configs, pairs, dataset, _store, root, label):
+    def train_by_pair(configs, pairs, dataset, _store, root, label, committed=()):
         todo = [c for c in configs if (c.source, c.target) in pairs]
         trained.append(todo)
         store.fill(todo)
