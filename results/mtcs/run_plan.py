@@ -18,7 +18,7 @@ import os
 
 from _args import add_store_arguments, parse, table2_data
 from workbench.io import atomic_path, atomic_write_text, exclusive
-from workbench.papers.mtcs_plan import VARIANTS, choose_variant, decision, final_rows, validation_rows
+from workbench.papers.mtcs_plan import VARIANTS, choose_variant, decision, final_rows, validation_rows, variant
 
 COLUMNS = ["variant", "method", "seed", "epochs", "dataset", "n_train", "n_test", "seconds_train", "run_id"]
 
@@ -71,16 +71,23 @@ def export_plan_runs(store, out: str) -> None:
     print(f"exported {n} runs to plan_runs.jsonl", flush=True)
 
 
+def record(rows, file: str, score: str, store, out: str):
+    """``rows`` merged into ``out/file`` and the plan's runs exported, under one lock (two workers
+    may share ``out``); the merged table."""
+    path = os.path.join(out, file)
+    with exclusive(os.path.join(out, ".plan.lock")):
+        table = merged(path, rows)
+        write(table[COLUMNS[:5] + [score] + COLUMNS[5:]], path)
+        export_plan_runs(store, out)
+    return table
+
+
 def validate(data, args, store) -> None:
     """Variant by variant, seed by seed: the rows written and the runs exported after each."""
-    from workbench.papers.mtcs_plan import variant
-    path = os.path.join(args.out, "plan_validation.csv")
     for arm in [variant(n) for n in args.variants] if args.variants else VARIANTS:
         for seed in args.seeds or arm.seeds:
             rows = validation_rows(data, [arm.name], [seed], store=store, progress=True)
-            with exclusive(os.path.join(args.out, ".plan.lock")):   # two workers may share out/
-                write(merged(path, rows)[COLUMNS[:5] + ["val_acc"] + COLUMNS[5:]], path)
-                export_plan_runs(store, args.out)
+            record(rows, "plan_validation.csv", "val_acc", store, args.out)
 
 
 def main() -> None:
@@ -104,13 +111,9 @@ def main() -> None:
         atomic_write_text(os.path.join(args.out, "plan_choice.md"), choice_markdown(name, means))
         print(means.to_string(), "\nchosen", name, flush=True)
         return
-    final = os.path.join(args.out, "plan_final.csv")
     for seed in args.seeds or (0, 1, 2, 3, 4):
-        fresh = final_rows(data, name, (seed,), store=store, progress=True)
-        with exclusive(os.path.join(args.out, ".plan.lock")):
-            rows = merged(final, fresh)
-            write(rows[COLUMNS[:5] + ["test_acc"] + COLUMNS[5:]], final)
-            export_plan_runs(store, args.out)
+        rows = record(final_rows(data, name, (seed,), store=store, progress=True), "plan_final.csv", "test_acc",
+                      store, args.out)
     print(decision(rows), flush=True)
 
 
