@@ -85,6 +85,14 @@ def test_validation_rows_train_through_the_store_and_read_back(tmp_path):
     again = validation_rows(data, ["V0", "V1"], seeds=[0], store=store)
     assert again.run_id.tolist() == rows.run_id.tolist() and again.val_acc.tolist() == rows.val_acc.tolist()
     assert rows.groupby("variant").run_id.nunique().to_dict() == {"V0": 2, "V1": 1}
+    # two workers split V0's seed: each half is the same runs as the whole, so the tables merge
+    halves = [validation_rows(data, ["V0"], seeds=[0], store=store, methods=[m]) for m in ("MTL", "MTCS")]
+    assert [set(h.method) for h in halves] == [{"MTL"}, {"MTCS"}]
+    whole = rows[rows.variant == "V0"].set_index(["method", "dataset"]).run_id
+    assert all((h.set_index(["method", "dataset"]).run_id == whole.loc[h.method.iloc[0]].values).all()
+               for h in halves)
+    with pytest.raises(ValueError, match="V1 runs MTCS here, not MTL"):
+        validation_rows(data, ["V1"], seeds=[0], store=store, methods=["MTL"])
 
 
 def test_the_plan_driver_writes_after_each_seed_and_a_fresh_store_resumes_from_its_export(tmp_path, monkeypatch):

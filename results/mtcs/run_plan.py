@@ -1,8 +1,8 @@
 """The pre-registered MTCS plan (diagnosis.md §4; the variants and rules are workbench.papers.mtcs_plan).
 
-usage: PYTHONPATH=. python results/mtcs/run_plan.py validate [--variants V0 V1 ...] [--seeds 0 1 2]
+usage: PYTHONPATH=. python results/mtcs/run_plan.py validate [--variants V0 V1 ...] [--seeds 0 1 2] [--methods MTCS]
        PYTHONPATH=. python results/mtcs/run_plan.py choose
-       PYTHONPATH=. python results/mtcs/run_plan.py final [--seeds 0 1 2 3 4]
+       PYTHONPATH=. python results/mtcs/run_plan.py final [--seeds 0 1 2 3 4] [--methods MTL]
            [--root DIR] [--store runs/mtcs.sqlite] [--out results/mtcs]
 
 ``validate`` trains the variants on 80 % of each training split and scores the other 20 % (no
@@ -12,6 +12,7 @@ reads test once (refused while the choice is not made). Every encoder is a run i
 a stopped command started again trains only what is missing; tables are rewritten from the store.
 ``validate`` and ``final`` export the plan's runs to ``plan_runs.jsonl`` after each seed and put
 that file into the store first, so a fresh clone resumes where the committed runs end.
+``--methods`` keeps one of MTCS and MTL, so two workers can split a seed (they share ``--out``).
 """
 import argparse
 import os
@@ -29,6 +30,8 @@ def arguments() -> argparse.Namespace:
     parser.add_argument("--variants", nargs="+", default=None, help="default: every variant of the plan")
     parser.add_argument("--seeds", nargs="+", type=int, default=None,
                         help="validate: default each variant's own; final: default 0-4")
+    parser.add_argument("--methods", nargs="+", choices=("MTCS", "MTL"), default=None,
+                        help="only these (default: MTCS, and MTL where the stage has it)")
     add_store_arguments(parser, out="results/mtcs")
     return parse(parser)
 
@@ -86,7 +89,7 @@ def validate(data, args, store) -> None:
     """Variant by variant, seed by seed: the rows written and the runs exported after each."""
     for arm in [variant(n) for n in args.variants] if args.variants else VARIANTS:
         for seed in args.seeds or arm.seeds:
-            rows = validation_rows(data, [arm.name], [seed], store=store, progress=True)
+            rows = validation_rows(data, [arm.name], [seed], store=store, progress=True, methods=args.methods)
             record(rows, "plan_validation.csv", "val_acc", store, args.out)
 
 
@@ -112,8 +115,8 @@ def main() -> None:
         print(means.to_string(), "\nchosen", name, flush=True)
         return
     for seed in args.seeds or (0, 1, 2, 3, 4):
-        rows = record(final_rows(data, name, (seed,), store=store, progress=True), "plan_final.csv", "test_acc",
-                      store, args.out)
+        rows = record(final_rows(data, name, (seed,), store=store, progress=True, methods=args.methods),
+                      "plan_final.csv", "test_acc", store, args.out)
     print(decision(rows), flush=True)
 
 

@@ -55,27 +55,41 @@ def variant(name: str) -> Variant:
     raise KeyError(f"no variant {name!r} in the plan; it has {', '.join(v.name for v in VARIANTS)}")
 
 
-def _rows(data, arm: Variant, seeds, store, with_mtl: bool, progress: bool):
-    """MTCS of ``arm`` (and MTL at the same epochs) over ``data`` for ``seeds``: one table."""
+def _methods(arm: Variant, with_mtl: bool, methods) -> tuple[str, ...]:
+    """MTCS (and MTL where the arm has it), kept to ``methods`` when given; a name outside them is refused."""
+    own = ("MTCS", "MTL") if with_mtl else ("MTCS",)
+    if methods is None:
+        return own
+    unknown = sorted(set(methods) - set(own))
+    if unknown:
+        raise ValueError(f"{arm.name} runs {' and '.join(own)} here, not {', '.join(unknown)}; "
+                         f"pass --methods among {' '.join(own)}")
+    return tuple(m for m in own if m in methods)
+
+
+def _rows(data, arm: Variant, seeds, store, with_mtl: bool, progress: bool, methods=None):
+    """MTCS of ``arm`` (and MTL at the same epochs) over ``data`` for ``seeds``: one table.
+    ``methods`` keeps only some of them (two workers can split one seed)."""
     import pandas as pd
 
-    parts = [compare_methods(data, ("MTCS",), arm.epochs, seeds=tuple(seeds), encoder_options=arm.hparams,
-                             store=store, progress=progress)]
-    if with_mtl:
-        parts.append(compare_methods(data, ("MTL",), arm.epochs, seeds=tuple(seeds), store=store, progress=progress))
+    options = {"MTCS": arm.hparams, "MTL": {}}
+    parts = [compare_methods(data, (m,), arm.epochs, seeds=tuple(seeds), encoder_options=options[m] or None,
+                             store=store, progress=progress) for m in _methods(arm, with_mtl, methods)]
     table = pd.concat(parts, ignore_index=True)
     table.insert(0, "variant", arm.name)
     return table
 
 
-def validation_rows(data, names=None, seeds=None, store=None, progress: bool = False):
-    """Each named variant (default: all) on ``validation_data(data)``, MTL beside V0 and V4;
-    ``val_acc`` is the validation part's accuracy (the runs' ``test_acc`` on that data)."""
+def validation_rows(data, names=None, seeds=None, store=None, progress: bool = False, methods=None):
+    """Each named variant (default: all) on ``validation_data(data)``, MTL beside V0 and V4
+    (``methods``: only these of the two); ``val_acc`` is the validation part's accuracy (the runs'
+    ``test_acc`` on that data)."""
     import pandas as pd
 
     held = validation_data(data)
     arms = [variant(n) for n in names] if names else list(VARIANTS)
-    tables = [_rows(held, arm, seeds or arm.seeds, store, arm.name in ("V0", "V4"), progress) for arm in arms]
+    tables = [_rows(held, arm, seeds or arm.seeds, store, arm.name in ("V0", "V4"), progress, methods)
+              for arm in arms]
     return pd.concat(tables, ignore_index=True).rename(columns={"test_acc": "val_acc"})
 
 
@@ -97,9 +111,10 @@ def choose_variant(rows) -> tuple[str, "object"]:
     return next(name for name in order if means[name] >= best - TIE), means
 
 
-def final_rows(data, name: str, seeds=(0, 1, 2, 3, 4), store=None, progress: bool = False):
-    """The chosen variant's MTCS and MTL at its epochs on the full training sets, scored on test."""
-    return _rows(data, variant(name), seeds, store, True, progress)
+def final_rows(data, name: str, seeds=(0, 1, 2, 3, 4), store=None, progress: bool = False, methods=None):
+    """The chosen variant's MTCS and MTL at its epochs on the full training sets, scored on test
+    (``methods``: only these of the two)."""
+    return _rows(data, variant(name), seeds, store, True, progress, methods)
 
 
 def decision(rows) -> dict:
