@@ -57,6 +57,7 @@ def test_the_contenders_sitting_shares_table2s_seed0_runs():
     assert len(sitting) == 40 and len(shared) == 20 and {c.seed for c in shared} == {0}
     assert script.name("HHAR", "logora") == "hhar"
     assert script.name("HHAR", "logora", ["LogoRA", "RAINCOAT"], [0, 1]) == "hhar_logora_raincoat_seeds01"
+    assert script.name("HHAR", "logora", script.METHODS, [0, 1, 2]) == "hhar_seeds012"    # every method: seeds alone
 
 
 def test_a_worker_trains_only_its_pairs_and_an_unknown_pair_is_refused(tmp_path, monkeypatch):

@@ -49,12 +49,14 @@ def _whole_table(methods, seeds) -> bool:
 
 def name(dataset: str, preset: str, methods=METHODS, seeds=SEEDS, lr: str = "default") -> str:
     """The stem of the files here: ``hhar`` (logora preset), ``adatime_hhar``, ``hhar_lrtuned``; a
-    sitting of some methods or other seeds adds them: ``hhar_logora_raincoat_seeds01``."""
+    sitting of some methods or other seeds adds them: ``hhar_logora_raincoat_seeds01``; every method at
+    other seeds adds the seeds alone: ``hhar_seeds012``."""
     stem = dataset.lower() if preset == "logora" else f"{preset}_{dataset.lower()}"
     stem += "_lrtuned" if lr == "tuned" else ""
     if _whole_table(methods, seeds):
         return stem
-    return f"{stem}_{'_'.join(m.lower() for m in methods)}_seeds{''.join(map(str, seeds))}"
+    chosen = "" if list(methods) == METHODS else "_" + "_".join(m.lower() for m in methods)
+    return f"{stem}{chosen}_seeds{''.join(map(str, seeds))}"
 
 
 def table_plan(dataset: str, preset: str = "logora", methods=METHODS, seeds=SEEDS, lr: str = "default") -> dict:
