@@ -124,3 +124,21 @@ def test_the_plan_driver_writes_after_each_seed_and_a_fresh_store_resumes_from_i
                                   first.sort_values(list(first.columns)).reset_index(drop=True))
     with pytest.raises(ValueError, match="are missing some"):
         main("choose", store="fresh.sqlite")
+
+
+def test_the_final_report_states_the_rule_verdict_and_survives_a_half_run_seed(monkeypatch):
+    from tests.conftest import REPO, load_script
+    from workbench.papers.mtcs import TABLE2_DATASETS
+    monkeypatch.syspath_prepend(str(REPO / "results" / "mtcs"))
+    script = load_script("results/mtcs/run_plan.py")
+    diffs = [0.01, 0.02, -0.01, 0.03, 0.01]
+    table = pd.DataFrame([{"method": m, "seed": s, "dataset": d, "test_acc": 0.8 + (x if m == "MTCS" else 0)}
+                          for s, x in enumerate(diffs) for m in ("MTCS", "MTL") for d in TABLE2_DATASETS])
+    text = script.final_markdown("V4", table)
+    assert "**Verdict: MTCS > MTL** (4 of 5 paired seeds positive; mean difference +1.20 points)" in text
+    assert "| 2 | -1.00 |" in text and "| Lightning2 | 0.812 | 0.800 | 0.934 | 0.918 |" in text
+    half = pd.concat([table[table.seed < 2], table[(table.seed == 2) & (table.method == "MTL")]])
+    text = script.final_markdown("V4", half)
+    assert "no verdict: 2 of 5 seeds" in text and "\n| 2 | " not in text and "| MTL | 0.8000 ± 0.0000 | 3 |" in text
+    only_mtl = script.final_markdown("V4", table[table.method == "MTL"])
+    assert "no verdict: 0 of 5 seeds" in only_mtl

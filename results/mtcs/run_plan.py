@@ -8,10 +8,11 @@ usage: PYTHONPATH=. python results/mtcs/run_plan.py validate [--variants V0 V1 .
 ``validate`` trains the variants on 80 % of each training split and scores the other 20 % (no
 test series is read); ``choose`` applies the fixed rule to what is stored and writes
 ``plan_choice.md``; ``final`` retrains the chosen variant and MTL on the full training sets and
-reads test once (refused while the choice is not made). Every encoder is a run in the store, so
-a stopped command started again trains only what is missing; tables are rewritten from the store.
-``validate`` and ``final`` export the plan's runs to ``plan_runs.jsonl`` after each seed and put
-that file into the store first, so a fresh clone resumes where the committed runs end.
+reads test once (refused while the choice is not made) and writes ``plan_final.md`` (the
+verdict). Every encoder is a run in the store, so a stopped command started again trains only
+what is missing; tables are rewritten from the store. ``validate`` and ``final`` export the plan's
+runs to ``plan_runs.jsonl`` after each seed and put that file into the store first, so a fresh
+clone resumes where the committed runs end.
 ``--methods`` keeps one of MTCS and MTL, so two workers can split a seed (they share ``--out``).
 """
 import argparse
@@ -52,6 +53,33 @@ def choice_markdown(name: str, means) -> str:
     return "\n".join(lines)
 
 
+def final_markdown(name: str, table) -> str:
+    """The final read on test: per dataset our means over seeds beside the paper's, per seed the
+    paired MTCS − MTL difference, and the fixed rule's verdict (``decision``)."""
+    from workbench.papers.mtcs import seeds_mean_std, summary_with_paper
+    out = decision(table)
+    seeds = sorted(table.seed.unique())
+    lines = [f"# MTCS plan: the final ({name} and MTL on the full training sets, test read once)", "",
+             f"Seeds run: {', '.join(map(str, seeds))}. Rule (fixed before any run): MTCS > MTL only if the "
+             "paired difference of the ten-dataset means is positive in 4 of 5 seeds.", "",
+             f"**Verdict: {out['verdict']}** ({out['positive']} of {out['seeds']} paired seeds positive; "
+             f"mean difference {100 * out['mean']:+.2f} points).", "",
+             "| seed | MTCS − MTL (points) |", "|---|---|"]
+    lines += [f"| {s} | {100 * d:+.2f} |" for s, d in out["differences"].items()]
+    stats = seeds_mean_std(table)
+    lines += ["", "| method | ten-dataset mean, mean ± std over seeds | seeds |", "|---|---|---|"]
+    lines += [f"| {m} | {r['mean']:.4f} ± {0 if r['count'] < 2 else r['std']:.4f} | {int(r['count'])} |"
+              for m, r in stats.iterrows()]
+    summary = summary_with_paper(table)
+    cols = [c for c in ("ours_MTCS", "ours_MTL", "paper_MTCS", "paper_MTL") if c in summary]
+    lines += ["", "| dataset | " + " | ".join(c.replace("_", " ") for c in cols) + " |",
+              "|---|" + "---|" * len(cols)]
+    lines += [f"| {d} | " + " | ".join(f"{r[c]:.3f}" for c in cols) + " |" for d, r in summary.iterrows()]
+    lines += ["", "Paper: Wang et al. 2022, Table 2 (5 epochs); ours: the chosen variant's epochs. "
+              "Rewritten from `plan_final.csv` after each seed.", ""]
+    return "\n".join(lines)
+
+
 def merged(path: str, rows):
     """``rows`` over the rows of ``path`` (those of the same variant, method and seed replaced)."""
     import pandas as pd
@@ -74,13 +102,15 @@ def export_plan_runs(store, out: str) -> None:
     print(f"exported {n} runs to plan_runs.jsonl", flush=True)
 
 
-def record(rows, file: str, score: str, store, out: str):
+def record(rows, file: str, score: str, store, out: str, report=None):
     """``rows`` merged into ``out/file`` and the plan's runs exported, under one lock (two workers
-    may share ``out``); the merged table."""
+    may share ``out``); ``report(table)``, if given, is written beside it as ``.md``; the merged table."""
     path = os.path.join(out, file)
     with exclusive(os.path.join(out, ".plan.lock")):
         table = merged(path, rows)
         write(table[COLUMNS[:5] + [score] + COLUMNS[5:]], path)
+        if report is not None:
+            atomic_write_text(path.removesuffix(".csv") + ".md", report(table))
         export_plan_runs(store, out)
     return table
 
@@ -116,7 +146,7 @@ def main() -> None:
         return
     for seed in args.seeds or (0, 1, 2, 3, 4):
         rows = record(final_rows(data, name, (seed,), store=store, progress=True, methods=args.methods),
-                      "plan_final.csv", "test_acc", store, args.out)
+                      "plan_final.csv", "test_acc", store, args.out, report=lambda t: final_markdown(name, t))
     print(decision(rows), flush=True)
 
 

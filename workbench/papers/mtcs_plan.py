@@ -120,7 +120,7 @@ def final_rows(data, name: str, seeds=(0, 1, 2, 3, 4), store=None, progress: boo
 def decision(rows) -> dict:
     """Paired MTCS − MTL dataset-mean test accuracy per seed, and whether it is positive in
     ``WIN_SEEDS[0]`` of ``WIN_SEEDS[1]`` seeds (fewer seeds than that: no verdict)."""
-    per = rows.groupby(["method", "seed"]).test_acc.mean().unstack("method")
+    per = rows.groupby(["method", "seed"]).test_acc.mean().unstack("method").reindex(columns=["MTCS", "MTL"])
     diff = (per["MTCS"] - per["MTL"]).dropna()
     wins, needed, of = int((diff > 0).sum()), WIN_SEEDS[0], WIN_SEEDS[1]
     verdict = None if len(diff) < of else wins >= needed
