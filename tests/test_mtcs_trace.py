@@ -68,3 +68,19 @@ def test_tracer_reads_the_models_own_numbers_and_changes_nothing():
     for a, b in zip(traced.parameters(), plain.parameters()):
         assert torch.equal(a, b)
     assert len(tracer.step_rows) == 4 and len(tracer.pair_rows) == 4
+
+
+def test_diagnosis_traces_a_later_epoch_after_untraced_ones_in_the_models_own_batch_order(monkeypatch):
+    from tests.conftest import REPO, load_script
+    from tests.test_mtcs_plan import toy_data
+    from workbench.pretrain.ts2vec import batches_per_epoch
+    monkeypatch.syspath_prepend(str(REPO / "results" / "mtcs"))
+    script = load_script("results/mtcs/run_diagnosis.py")
+    data = toy_data()
+    per_epoch = batches_per_epoch([len(tr) for tr, _ in data.values()], 32)
+    first, _, _ = script.train_traced(data, 0, 3 * per_epoch, {})
+    third, _, _ = script.train_traced(data, 0, None, {}, epoch=3)
+    assert [r["step"] for r in third.step_rows] == list(range(2 * per_epoch, 3 * per_epoch))
+    later = [r for r in first.step_rows if r["step"] >= 2 * per_epoch]     # the same updates, traced throughout
+    for a, b in zip(later, third.step_rows):
+        assert a["task_k"] == b["task_k"] and abs(a["cls"] - b["cls"]) < 1e-6

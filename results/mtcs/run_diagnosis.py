@@ -1,7 +1,7 @@
 """Instrumented MTCS training on the ten Table-2 datasets: what the classifier sharing ties, and how big it is.
 
 usage: OMP_NUM_THREADS=1 nice -n 15 env PYTHONPATH=. python results/mtcs/run_diagnosis.py
-           [--seed 0] [--steps N] [--variant V0] [--root DIR] [--out results/mtcs]
+           [--seed 0] [--steps N] [--epoch 1] [--variant V0] [--root DIR] [--out results/mtcs]
 
 Builds MTCS exactly as the ``multitask`` kind does for Table 2 (``set_seed(seed)``, then
 ``MTCS(num_classes, 1, batches_per_epoch, seed=seed, **resolved hparams)``: alpha 0.1, tau 2, lr 1e-3,
@@ -13,11 +13,14 @@ SVM, no test data touched). Writes ``OUT/diagnosis_pairs_seed<S>.csv`` (one row 
 task pair: the relevant label pairs as ``dataset_j:label_p~dataset_k:label_q``) and
 ``OUT/diagnosis_steps_seed<S>.csv`` (one row per step: CE, sharing loss, pairs, gradient norms),
 and prints the summary quoted in diagnosis.md. ``--variant`` (one of ``mtcs_plan.VARIANTS``) traces
-that variant's MTCS instead of the paper's (V0); its files are suffixed ``_<variant>``.
+that variant's MTCS instead of the paper's (V0); its files are suffixed ``_<variant>``. ``--epoch E``
+trains the first ``E - 1`` epochs untraced and traces from the start of epoch ``E`` (files suffixed
+``_e<E>``): the plan's V7 is ``--variant V4 --epoch 20``, the chosen variant's last epoch.
 """
 import argparse
 import os
 import time
+from collections.abc import Iterator
 
 import pandas as pd
 import torch
@@ -36,6 +39,8 @@ def arguments() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--steps", type=int, default=None, help="default: one epoch")
+    parser.add_argument("--epoch", type=int, default=1,
+                        help="trace from the start of this epoch (the ones before train untraced)")
     parser.add_argument("--variant", default="V0", help="a variant of the MTCS plan (workbench.papers.mtcs_plan)")
     parser.add_argument("--root", default=os.environ.get("WORKBENCH_DATA"))
     parser.add_argument("--out", default="results/mtcs")
@@ -45,32 +50,43 @@ def arguments() -> argparse.Namespace:
     return args
 
 
-def train_traced(data: dict, seed: int, steps: int | None, hparams: dict) -> tuple[SharingTracer, float, float]:
-    """Run the first ``steps`` MTCS updates with a tracer; returns it, wall and CPU seconds."""
+def train_traced(data: dict, seed: int, steps: int | None, hparams: dict,
+                 epoch: int = 1) -> tuple[SharingTracer, float, float]:
+    """Train ``epoch - 1`` whole epochs untraced, then run the next ``steps`` MTCS updates (default:
+    one epoch) with a tracer; returns it, wall and CPU seconds (of both parts)."""
     trains = [train for train, _ in data.values()]
     per_epoch = batches_per_epoch([len(t) for t in trains], 32)
     hparams = get_experiment("multitask").resolve_hparams("MTCS", hparams)   # V0: alpha 0.1, tau 2, ...
     set_seed(seed)
     model = MTCS([t.num_classes for t in trains], trains[0].num_channels, per_epoch, seed=seed,
                  dataset_names=list(data), **hparams)
-    tracer = SharingTracer(model)   # the model's own alpha and sharing rule
     xs = [torch.as_tensor(t.x) for t in trains]
     ys = [torch.as_tensor(t.y) for t in trains]
+    wall, cpu = time.perf_counter(), time.process_time()
+    batches = model_batches(model, xs)
+    for done in range(1, (epoch - 1) * per_epoch + 1):     # the model's own batch order, as MultiTask.batches
+        task, idx = next(batches)
+        model.update(task, xs[task][idx], ys[task][idx])
+        if done % per_epoch == 0:
+            print(f"untraced epoch {done // per_epoch}/{epoch - 1} {time.perf_counter() - wall:.0f}s", flush=True)
+    tracer = SharingTracer(model)   # the model's own alpha and sharing rule
     steps = steps or per_epoch
-    wall, cpu, done = time.perf_counter(), time.process_time(), 0
-    while done < steps:
-        for task, idx in task_batches([len(x) for x in xs], 32, model.rng):
-            idx = torch.as_tensor(idx)
-            tracer.expect(task, ys[task][idx])
-            model.update(task, xs[task][idx], ys[task][idx])
-            tracer.after()
-            done += 1
-            if done % 20 == 0:
-                print(f"step {done}/{steps} {time.perf_counter() - wall:.0f}s", flush=True)
-            if done == steps:
-                break
+    for done in range(1, steps + 1):
+        task, idx = next(batches)
+        tracer.expect(task, ys[task][idx])
+        model.update(task, xs[task][idx], ys[task][idx])
+        tracer.after()
+        if done % 20 == 0:
+            print(f"step {done}/{steps} {time.perf_counter() - wall:.0f}s", flush=True)
     tracer.close()
     return tracer, time.perf_counter() - wall, time.process_time() - cpu
+
+
+def model_batches(model: MTCS, xs: list) -> Iterator[tuple[int, torch.Tensor]]:
+    """``(task, indices)`` epoch after epoch, in ``task_batches`` order from ``model.rng``."""
+    while True:
+        for task, idx in task_batches([len(x) for x in xs], 32, model.rng):
+            yield task, torch.as_tensor(idx)
 
 
 def label_names(data: dict) -> list[list[str]]:
@@ -137,11 +153,13 @@ def main() -> None:
     args = arguments()
     torch.set_num_threads(1)
     data = load_named(list(TABLE2_DATASETS), args.root, "dataset")
-    tracer, wall, cpu = train_traced(data, args.seed, args.steps, variant(args.variant).hparams)
+    if args.epoch < 1:
+        raise SystemExit(f"--epoch {args.epoch}: epochs count from 1 (1 traces from the start of training)")
+    tracer, wall, cpu = train_traced(data, args.seed, args.steps, variant(args.variant).hparams, args.epoch)
     print(f"trained {len(tracer.step_rows)} steps: {wall:.1f} s wall, {cpu:.1f} s CPU", flush=True)
     pairs, steps = frames(tracer, data)
     os.makedirs(args.out, exist_ok=True)
-    suffix = "" if args.variant == "V0" else f"_{args.variant}"
+    suffix = ("" if args.variant == "V0" else f"_{args.variant}") + ("" if args.epoch == 1 else f"_e{args.epoch}")
     pairs.to_csv(os.path.join(args.out, f"diagnosis_pairs_seed{args.seed}{suffix}.csv"), index=False)
     steps.to_csv(os.path.join(args.out, f"diagnosis_steps_seed{args.seed}{suffix}.csv"), index=False)
     summarise(pairs, steps)
