@@ -20,7 +20,8 @@ import os
 
 from _args import add_store_arguments, parse, table2_data
 from workbench.io import atomic_path, atomic_write_text, exclusive
-from workbench.papers.mtcs_plan import VARIANTS, choose_variant, decision, final_rows, validation_rows, variant
+from workbench.papers.mtcs_plan import (TIE, VARIANTS, WIN_SEEDS, choose_variant, decision, final_rows,
+                                        validation_rows, variant)
 
 COLUMNS = ["variant", "method", "seed", "epochs", "dataset", "n_train", "n_test", "seconds_train", "run_id"]
 
@@ -48,7 +49,7 @@ def choice_markdown(name: str, means) -> str:
              "| variant | what | mean validation accuracy (10 datasets, mean over seeds) |", "|---|---|---|"]
     why = {v.name: v.why for v in VARIANTS}
     lines += [f"| {n}{' (chosen)' if n == name else ''} | {why[n]} | {m:.4f} |" for n, m in means.items()]
-    lines += ["", f"Rule (fixed before any run): the highest mean; within 0.002 of it, the earliest listed. "
+    lines += ["", f"Rule (fixed before any run): the highest mean; within {TIE} of it, the earliest listed. "
               f"Chosen: **{name}**.", ""]
     return "\n".join(lines)
 
@@ -61,15 +62,15 @@ def final_markdown(name: str, table) -> str:
     seeds = sorted(table.seed.unique())
     lines = [f"# MTCS plan: the final ({name} and MTL on the full training sets, test read once)", "",
              f"Seeds run: {', '.join(map(str, seeds))}. Rule (fixed before any run): MTCS > MTL only if the "
-             "paired difference of the ten-dataset means is positive in 4 of 5 seeds.", "",
+             f"paired difference of the ten-dataset means is positive in {WIN_SEEDS[0]} of {WIN_SEEDS[1]} seeds.", "",
              f"**Verdict: {out['verdict']}** ({out['positive']} of {out['seeds']} paired seeds positive; "
              f"mean difference {100 * out['mean']:+.2f} points).", "",
              "| seed | MTCS − MTL (points) |", "|---|---|"]
     lines += [f"| {s} | {100 * d:+.2f} |" for s, d in out["differences"].items()]
     stats = seeds_mean_std(table)
     lines += ["", "| method | ten-dataset mean, mean ± std over seeds | seeds |", "|---|---|---|"]
-    lines += [f"| {m} | {r['mean']:.4f} ± {0 if r['count'] < 2 else r['std']:.4f} | {int(r['count'])} |"
-              for m, r in stats.iterrows()]
+    lines += [f"| {m} | {r['mean']:.4f}" + (f" ± {r['std']:.4f}" if r["count"] > 1 else "") + f" | {int(r['count'])} |"
+              for m, r in stats.iterrows()]   # one seed has no spread to show
     summary = summary_with_paper(table)
     cols = [c for c in ("ours_MTCS", "ours_MTL", "paper_MTCS", "paper_MTL") if c in summary]
     lines += ["", "| dataset | " + " | ".join(c.replace("_", " ") for c in cols) + " |",
