@@ -34,6 +34,8 @@ from workbench.pretrain.ts2vec import batches_per_epoch, task_batches
 from workbench.pretrain.ucr_runs import load_named
 from workbench.train import set_seed
 
+BATCH = 32   # Table 2's batch (multitask_config's default)
+
 
 def arguments() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -55,7 +57,7 @@ def train_traced(data: dict, seed: int, steps: int | None, hparams: dict,
     """Train ``epoch - 1`` whole epochs untraced, then run the next ``steps`` MTCS updates (default:
     one epoch) with a tracer; returns it, wall and CPU seconds (of both parts)."""
     trains = [train for train, _ in data.values()]
-    per_epoch = batches_per_epoch([len(t) for t in trains], 32)
+    per_epoch = batches_per_epoch([len(t) for t in trains], BATCH)
     hparams = get_experiment("multitask").resolve_hparams("MTCS", hparams)   # V0: alpha 0.1, tau 2, ...
     set_seed(seed)
     model = MTCS([t.num_classes for t in trains], trains[0].num_channels, per_epoch, seed=seed,
@@ -85,7 +87,7 @@ def train_traced(data: dict, seed: int, steps: int | None, hparams: dict,
 def model_batches(model: MTCS, xs: list) -> Iterator[tuple[int, torch.Tensor]]:
     """``(task, indices)`` epoch after epoch, in ``task_batches`` order from ``model.rng``."""
     while True:
-        for task, idx in task_batches([len(x) for x in xs], 32, model.rng):
+        for task, idx in task_batches([len(x) for x in xs], BATCH, model.rng):
             yield task, torch.as_tensor(idx)
 
 
