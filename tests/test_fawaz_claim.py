@@ -56,7 +56,7 @@ def test_all_zero_differences_get_no_p_and_say_so():
     _, summary = claim_table(rows(same))
     assert summary.wilcoxon_p.isna().all() and (summary.tied == 2).all()
     assert summary.note.str.contains("all differences zero").all()
-    assert "no Wilcoxon p" in verdict(summary) and "no different" in verdict(summary)
+    assert "no Wilcoxon p" in verdict(summary) and "no differently from" in verdict(summary)
 
 
 def test_verdict_is_written_from_the_numbers():
@@ -65,10 +65,19 @@ def test_verdict_is_written_from_the_numbers():
     assert text.startswith("On 3 targets")
     assert "the most similar source beats the least similar source on 1, ties 1, loses 1 (mean +3.3 points" in text
     assert "beats training from scratch on 3, ties 0, loses 0 (mean +25.0 points, Wilcoxon p=0.25" in text
-    assert "transfers better than the least similar on average, but the difference is not significant" in text
+    assert ("transfers better than the least similar on average (+3.33 points); the difference is not "
+            "significant") in text
     flipped = {t: {**kinds, "most similar": kinds["least similar"], "least similar": kinds["most similar"]}
                for t, kinds in ACCURACY.items()}
     assert "transfers worse than the least similar" in verdict(claim_table(rows(flipped))[1])
+
+
+def test_a_gap_that_prints_as_zero_is_called_no_different_not_better():
+    near = {t: {**kinds, "least similar": [a - 0.0002 for a in kinds["most similar"]]} for t, kinds in ACCURACY.items()}
+    _, summary = claim_table(rows(near))
+    text = verdict(summary)
+    assert "loses 0 (mean +0.0 points" in text
+    assert "transfers no differently from the least similar on average (+0.02 points)" in text
 
 
 def write_ucr(root: Path, name: str, n_train: int, length: int, seed: int = 0, n_test: int = 6) -> None:

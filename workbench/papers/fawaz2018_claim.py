@@ -151,10 +151,11 @@ def verdict(summary, alpha: float = 0.05) -> str:
     key = summary[(summary["a"] == "most similar") & (summary["b"] == "least similar")]
     if len(key):
         row = key.iloc[0]
-        direction = "better" if row.mean_diff_points > 0 else "worse" if row.mean_diff_points < 0 else "no different"
+        shown = round(row.mean_diff_points, 1)          # the direction of the gap as printed above
+        direction = "better than" if shown > 0 else "worse than" if shown < 0 else "no differently from"
         significant = not math.isnan(row.wilcoxon_p) and row.wilcoxon_p < alpha
-        text += (f" The most similar source transfers {direction} than the least similar on average, "
-                 f"{'and' if significant else 'but'} the difference is "
+        text += (f" The most similar source transfers {direction} the least similar on average "
+                 f"({row.mean_diff_points:+.2f} points); the difference is "
                  f"{'' if significant else 'not '}significant at the {alpha:g} level.")
     return text
 
