@@ -57,6 +57,19 @@ def test_an_export_made_by_other_code_or_edited_is_refused(tmp_path):
         export_runs(store, tmp_path / "x.jsonl", ["0" * 16])
 
 
+def test_keep_existing_refuses_an_export_that_would_drop_a_committed_run(tmp_path):
+    store = ResultsStore(tmp_path / "a.sqlite")
+    runs = [fit(c, store=store, progress=False) for c in CONFIGS]
+    path = tmp_path / "runs.jsonl"
+    export_runs(store, path, [runs[0].run_id], keep_existing=True)          # no file yet: written
+    export_runs(store, path, [r.run_id for r in runs], keep_existing=True)  # a superset: replaces it
+    before = path.read_text()
+    with pytest.raises(ValueError, match=f"holds 1 run.*would drop.*{runs[1].run_id}"):
+        export_runs(store, path, [runs[0].run_id], keep_existing=True)
+    assert path.read_text() == before                                       # untouched
+    assert export_runs(store, path, [runs[0].run_id]) == 1                  # without the flag: replaced
+
+
 def _run_har_script():
     return load_script("results/dg_cross_person/run_har.py")
 

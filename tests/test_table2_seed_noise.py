@@ -60,6 +60,15 @@ def test_the_contenders_sitting_shares_table2s_seed0_runs():
     assert script.name("HHAR", "logora", script.METHODS, [0, 1, 2]) == "hhar_seeds012"    # every method: seeds alone
 
 
+def test_table2_trains_every_registered_method_and_keeps_the_first_sittings_runs():
+    from workbench.algorithms import ALGORITHMS
+    script = load_script("results/table2_paper/run.py")
+    assert sorted(script.METHODS) == sorted(ALGORITHMS.names())
+    whole = {run_id(c, "v") for c in script.planned("HHAR", None)}
+    first = script.planned("HHAR", None, "logora", script.METHODS[:6], [0])        # the committed runs_hhar.jsonl
+    assert len(whole) == 10 * len(script.METHODS) and {run_id(c, "v") for c in first} <= whole   # none retrains
+
+
 def test_a_worker_trains_only_its_pairs_and_an_unknown_pair_is_refused(tmp_path, monkeypatch):
     script = load_script("results/table2_paper/run.py")
     trained = []

@@ -35,9 +35,15 @@ def _line(run: Run) -> str:
     return json.dumps(payload, default=str)   # insertion order kept: metric columns keep their order
 
 
-def export_runs(store, path: str | os.PathLike, run_ids, **header: Any) -> int:
+def export_runs(store, path: str | os.PathLike, run_ids, keep_existing: bool = False, **header: Any) -> int:
     """Write the runs ``run_ids`` of ``store`` to ``path`` (atomically); the number written.
-    ``header``: what made them (e.g. ``command=``, ``machine=``, ``wall_seconds=``)."""
+    ``header``: what made them (e.g. ``command=``, ``machine=``, ``wall_seconds=``).
+    ``keep_existing``: refuse to replace a file at ``path`` that holds a run ``run_ids`` lacks, so
+    a committed result is never dropped by a re-export from a store that does not hold it."""
+    if keep_existing and (dropped := sorted(set(_ids_in(path)) - set(run_ids))):
+        raise ValueError(f"{path} holds {len(dropped)} run(s) this export would drop (e.g. {dropped[0]}); "
+                         "train them into the store (import the file: import_runs) or export them too, "
+                         "or remove the file first if dropping them is meant")
     lines = [json.dumps({**FORMAT, **header}, sort_keys=True, default=str)]
     missing = []
     for rid in sorted(set(run_ids)):
@@ -51,6 +57,13 @@ def export_runs(store, path: str | os.PathLike, run_ids, **header: Any) -> int:
                        "first, or export only the runs it holds")
     atomic_write_text(path, "\n".join(lines) + "\n")
     return len(lines) - 1
+
+
+def _ids_in(path: str | os.PathLike) -> list[str]:
+    """The run ids of the export at ``path`` (none if there is no file); unchecked, for ``keep_existing``."""
+    if not Path(path).exists():
+        return []
+    return [json.loads(line)["run_id"] for line in Path(path).read_text().splitlines()[1:] if line.strip()]
 
 
 def read_export(path: str | os.PathLike) -> tuple[dict[str, Any], list[Run]]:
