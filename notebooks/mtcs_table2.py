@@ -26,6 +26,10 @@
 # 200 TS2Vec iterations, 3 seeds), measured on one CPU thread here: MTCS 12 min, MTL 13 min, TS2Vec
 # per dataset 49 min (HouseTwenty, length 2000, takes 19 of them), so about 75 min per seed.
 # Measured results on the real datasets: `results/mtcs/table2.md`.
+# **From committed results, in seconds**: `papermill notebooks/mtcs_table2.ipynb out.ipynb --cwd notebooks
+# -p results ../results/mtcs/plan_runs.jsonl` renders the pre-registered final (the variant the plan's
+# rule chose on validation, and MTL, on the full training sets; `results/mtcs/diagnosis.md` §4) from
+# that runs file alone, with its verdict, and trains nothing (data from `root` or `$WORKBENCH_DATA`).
 # The paper's numbers are shown beside ours as `paper_*` columns; they are the paper's, not ours.
 # Missing datasets: see `workbench.data.ucr.FETCH_HINT`.
 
@@ -40,18 +44,26 @@ encoder_options = {}    # {}: the paper's encoder (depth 10, hidden 64, output 3
 threads = 1
 store = None            # a results-store path (e.g. "../runs/mtcs.sqlite"): runs stored there are read back, not trained
 output_dir = "."
+results = None           # the plan's runs file (../results/mtcs/plan_runs.jsonl): render its final, train nothing
 
 # %%
 from pathlib import Path
-from workbench.papers.mtcs import load_datasets, missing_report, compare_methods, summary_with_paper, plot_summary
-data, missing = load_datasets(datasets, root)
+from IPython.display import Markdown, display
+from workbench.papers.mtcs import (TABLE2_DATASETS, load_datasets, missing_report, compare_methods, summary_with_paper,
+                                   plot_summary)
+from workbench.papers.mtcs_plan import final_from_results, final_markdown
+data, missing = load_datasets(TABLE2_DATASETS if results else datasets, root)   # the final's runs: the ten
 missing_report(missing)
 
 # %%
-results = compare_methods(data, methods, epochs=epochs, ts2vec_iters=ts2vec_iters, seeds=seeds,
-                          threads=threads, encoder_options=encoder_options, store=store)
-results.to_csv(Path(output_dir) / "mtcs_table2_results.csv", index=False)
-summary = summary_with_paper(results, table=2)
+if results:
+    variant, rows = final_from_results(results, data)
+    display(Markdown(final_markdown(variant, rows)))
+else:
+    rows = compare_methods(data, methods, epochs=epochs, ts2vec_iters=ts2vec_iters, seeds=seeds,
+                           threads=threads, encoder_options=encoder_options, store=store)
+rows.to_csv(Path(output_dir) / "mtcs_table2_results.csv", index=False)
+summary = summary_with_paper(rows, table=2)
 summary.to_csv(Path(output_dir) / "mtcs_table2_summary.csv")
 summary.round(3)
 

@@ -142,3 +142,39 @@ def test_the_final_report_states_the_rule_verdict_and_survives_a_half_run_seed(m
     assert "no verdict: 2 of 5 seeds" in text and "\n| 2 | " not in text and "| MTL | 0.8000 ± 0.0000 | 3 |" in text
     only_mtl = script.final_markdown("V4", table[table.method == "MTL"])
     assert "no verdict: 0 of 5 seeds" in only_mtl
+
+
+def test_the_final_renders_from_its_runs_file_alone_training_nothing(tmp_path, monkeypatch):
+    from workbench.papers.mtcs_plan import final_from_results, final_markdown, final_rows
+    from workbench.results import ResultsStore
+    from workbench.results_export import export_runs
+    data, store = toy_data(), ResultsStore(tmp_path / "a.sqlite")
+    rows = pd.concat([final_rows(data, "V0", (0,), store), final_rows(data, "V0", (1,), store, methods=("MTL",))])
+    path = tmp_path / "plan_runs.jsonl"
+    export_runs(store, path, rows.run_id)
+    import workbench.train as train
+
+    def trained(*args, **kwargs):
+        raise AssertionError("trained again")
+    monkeypatch.setattr(train, "_train", trained)
+    name, again = final_from_results(path, data, "V0")                  # seed 1 has MTL only: kept, as it is
+    key = ["method", "seed", "dataset"]
+    pd.testing.assert_frame_equal(again.sort_values(key).reset_index(drop=True),
+                                  rows.sort_values(key).reset_index(drop=True))
+    assert final_markdown(name, again) == final_markdown("V0", rows)
+    with pytest.raises(KeyError, match="not in the store.*import their runs file"):
+        final_from_results(path, data)                                  # no validation runs to choose from
+    with pytest.raises(KeyError, match="no final run of V4"):
+        final_from_results(path, data, "V4")                            # 20 epochs: neither method has run
+
+
+@pytest.mark.realdata
+def test_the_committed_final_rerenders_byte_for_byte_from_the_committed_runs(data_root):
+    from tests.conftest import REPO
+    from workbench.papers.mtcs import TABLE2_DATASETS, load_datasets
+    from workbench.papers.mtcs_plan import final_from_results, final_markdown
+    data, missing = load_datasets(TABLE2_DATASETS, data_root)
+    if missing:
+        pytest.skip(f"the ten Table-2 datasets are not all under {data_root}: {', '.join(missing)} missing")
+    name, rows = final_from_results(REPO / "results/mtcs/plan_runs.jsonl", data)   # the rule picks the variant
+    assert final_markdown(name, rows) == (REPO / "results/mtcs/plan_final.md").read_text()

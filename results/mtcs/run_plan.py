@@ -20,7 +20,7 @@ import os
 
 from _args import add_store_arguments, parse, table2_data
 from workbench.io import atomic_path, atomic_write_text, exclusive
-from workbench.papers.mtcs_plan import (TIE, VARIANTS, WIN_SEEDS, choose_variant, decision, final_rows,
+from workbench.papers.mtcs_plan import (TIE, VARIANTS, choose_variant, decision, final_markdown, final_rows,
                                         validation_rows, variant)
 
 COLUMNS = ["variant", "method", "seed", "epochs", "dataset", "n_train", "n_test", "seconds_train", "run_id"]
@@ -51,33 +51,6 @@ def choice_markdown(name: str, means) -> str:
     lines += [f"| {n}{' (chosen)' if n == name else ''} | {why[n]} | {m:.4f} |" for n, m in means.items()]
     lines += ["", f"Rule (fixed before any run): the highest mean; within {TIE} of it, the earliest listed. "
               f"Chosen: **{name}**.", ""]
-    return "\n".join(lines)
-
-
-def final_markdown(name: str, table) -> str:
-    """The final read on test: per dataset our means over seeds beside the paper's, per seed the
-    paired MTCS − MTL difference, and the fixed rule's verdict (``decision``)."""
-    from workbench.papers.mtcs import seeds_mean_std, summary_with_paper
-    out = decision(table)
-    seeds = sorted(table.seed.unique())
-    lines = [f"# MTCS plan: the final ({name} and MTL on the full training sets, test read once)", "",
-             f"Seeds run: {', '.join(map(str, seeds))}. Rule (fixed before any run): MTCS > MTL only if the "
-             f"paired difference of the ten-dataset means is positive in {WIN_SEEDS[0]} of {WIN_SEEDS[1]} seeds.", "",
-             f"**Verdict: {out['verdict']}** ({out['positive']} of {out['seeds']} paired seeds positive; "
-             f"mean difference {100 * out['mean']:+.2f} points).", "",
-             "| seed | MTCS − MTL (points) |", "|---|---|"]
-    lines += [f"| {s} | {100 * d:+.2f} |" for s, d in out["differences"].items()]
-    stats = seeds_mean_std(table)
-    lines += ["", "| method | ten-dataset mean, mean ± std over seeds | seeds |", "|---|---|---|"]
-    lines += [f"| {m} | {r['mean']:.4f}" + (f" ± {r['std']:.4f}" if r["count"] > 1 else "") + f" | {int(r['count'])} |"
-              for m, r in stats.iterrows()]   # one seed has no spread to show
-    summary = summary_with_paper(table)
-    cols = [c for c in ("ours_MTCS", "ours_MTL", "paper_MTCS", "paper_MTL") if c in summary]
-    lines += ["", "| dataset | " + " | ".join(c.replace("_", " ") for c in cols) + " |",
-              "|---|" + "---|" * len(cols)]
-    lines += [f"| {d} | " + " | ".join(f"{r[c]:.3f}" for c in cols) + " |" for d, r in summary.iterrows()]
-    lines += ["", "Paper: Wang et al. 2022, Table 2 (5 epochs); ours: the chosen variant's epochs. "
-              "Rewritten from `plan_final.csv` after each seed.", ""]
     return "\n".join(lines)
 
 

@@ -5,6 +5,7 @@ import json
 
 import numpy as np
 import pandas as pd
+import pytest
 
 TINY = {"encoder_options": {"depth": 2, "hidden_dim": 8, "output_dim": 16}, "epochs": 1,
         "ts2vec_iters": 2}
@@ -24,6 +25,21 @@ def test_mtcs_table2(run_notebook, tmp_path):
     assert np.allclose(sorted(stored.seconds), sorted(results.drop_duplicates("run_id").seconds_train))
     summary = pd.read_csv(out / "mtcs_table2_summary.csv", index_col=0)
     assert "Average" in summary.index and "paper_MTCS" in summary.columns
+
+
+@pytest.mark.realdata
+def test_mtcs_table2_renders_the_committed_final_without_training(run_notebook, data_root, tmp_path):
+    from tests.conftest import REPO
+    from workbench.papers.mtcs import TABLE2_DATASETS
+    runs = REPO / "results/mtcs/plan_runs.jsonl"
+    nb, out = run_notebook("mtcs_table2.ipynb", results=str(runs), root=str(data_root),
+                           store=str(tmp_path / "never.sqlite"))
+    text = "".join("".join(o.get("data", {}).get("text/markdown", ""))
+                   for c in nb["cells"] for o in c.get("outputs", []))
+    assert text == (REPO / "results/mtcs/plan_final.md").read_text()     # the committed report, from the file alone
+    rows = pd.read_csv(out / "mtcs_table2_results.csv")
+    assert set(rows.method) == {"MTCS", "MTL"} and set(rows.dataset) == set(TABLE2_DATASETS)
+    assert not (tmp_path / "never.sqlite").exists()                     # nothing trained, no store opened
 
 
 def test_mtcs_table1_lists_missing(run_notebook):

@@ -24,7 +24,7 @@ from workbench.train import load_algorithm
 
 __all__ = ["TABLE2_DATASETS", "TABLE1_DATASETS", "TABLE1", "TABLE2", "FIG2_RELATED_PAIRS", "SOURCE",
            "published_frame", "load_datasets", "validation_data", "missing_report", "table_configs", "compare_methods",
-           "fit_and_score", "summary_with_paper", "task_similarity", "plot_summary", "seeds_mean_std"]
+           "fit_and_score", "summary_with_paper", "task_similarity", "plot_summary", "seeds_mean_std", "NotStored"]
 
 # -- the paper's numbers -------------------------------------------------------------------
 # Source: ``mtcs.txt`` Table 1 (15 largest UCR datasets) and Table 2 (10 selected datasets).
@@ -158,9 +158,22 @@ def table_configs(data: dict[str, tuple[Domain, Domain]], methods=("MTCS", "MTL"
     return plans
 
 
-def _sweep_plans(plans, data, store, device, progress):
-    """Sweep the plans' configs (stored runs are skipped); ``(store, run ids)``."""
+class NotStored(KeyError):
+    """``stored_only`` asked for runs the store does not hold."""
+
+
+def _sweep_plans(plans, data, store, device, progress, stored_only: bool = False):
+    """Sweep the plans' configs (stored runs are skipped); ``(store, run ids)``. ``stored_only``:
+    train nothing; a run missing from ``store`` is a ``KeyError`` naming the fix."""
     results = open_store(store)
+    if stored_only:
+        from workbench.train import config_id
+        missing = [config for _, config in plans
+                   if not results.has(config_id(config, data=data)[0], config.selection)]
+        if missing:
+            raise NotStored(f"{len(missing)} of {len(plans)} runs are not in the store (e.g. {missing[0].method} "
+                           f"seed {missing[0].seed}); train them (results/mtcs/run_plan.py), or import their "
+                           "runs file (workbench.results_export.import_runs)")
     ids = sweep([config for _, config in plans], store=results, device=device, progress=progress, data=data)
     return results, ids
 
@@ -186,20 +199,22 @@ def _rows(plans, ids, results) -> list[dict]:
 def compare_methods(data: dict[str, tuple[Domain, Domain]], methods=("MTCS", "MTL", "TS2Vec"),
                     epochs: int = 5, ts2vec_iters: int = 200, seeds=(0,),
                     device: str | torch.device = "cpu", threads: int | None = None,
-                    encoder_options: dict | None = None, store=None, progress: bool = False):
+                    encoder_options: dict | None = None, store=None, progress: bool = False,
+                    stored_only: bool = False):
     """Long table (dataset, method, seed, test_acc, ...) of SVM accuracies on frozen encoders.
 
     ``MTCS``/``MTL``: one multi-task encoder over all ``data`` for ``epochs``; ``TS2Vec``: one
     self-supervised encoder per dataset for ``ts2vec_iters``; ``TS2Vec-joint``: one over all (§4.4.1).
     ``encoder_options`` (e.g. ``{"depth": 2}`` for quick checks) default to the paper's encoder.
-    ``store``: a results-store path (runs found there are read, not trained), a store, or ``None``.
+    ``store``: a results-store path (runs found there are read, not trained), a store, or ``None``;
+    ``stored_only``: read them only (a missing run is an error, nothing trains).
     """
     import pandas as pd
 
     from workbench.train import with_threads
     plans = [(method, with_threads(config, threads or 1))
              for method, config in table_configs(data, methods, epochs, ts2vec_iters, seeds, encoder_options)]
-    results, ids = _sweep_plans(plans, data, store, device, progress)
+    results, ids = _sweep_plans(plans, data, store, device, progress, stored_only)
     return pd.DataFrame(_rows(plans, ids, results))
 
 

@@ -13,10 +13,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from workbench.papers.mtcs import FIG2_RELATED_PAIRS, compare_methods, validation_data
+from workbench.papers.mtcs import (FIG2_RELATED_PAIRS, NotStored, compare_methods, seeds_mean_std, summary_with_paper,
+                                   validation_data)
 
 __all__ = ["Variant", "VARIANTS", "TIE", "WIN_SEEDS", "variant", "validation_rows", "final_rows",
-           "choose_variant", "decision"]
+           "choose_variant", "decision", "final_markdown", "final_from_results"]
 
 
 @dataclass(frozen=True)
@@ -67,20 +68,22 @@ def _methods(arm: Variant, with_mtl: bool, methods) -> tuple[str, ...]:
     return tuple(m for m in own if m in methods)
 
 
-def _rows(data, arm: Variant, seeds, store, with_mtl: bool, progress: bool, methods=None):
+def _rows(data, arm: Variant, seeds, store, with_mtl: bool, progress: bool, methods=None, stored_only=False):
     """MTCS of ``arm`` (and MTL at the same epochs) over ``data`` for ``seeds``: one table.
-    ``methods`` keeps only some of them (two workers can split one seed)."""
+    ``methods`` keeps only some of them (two workers can split one seed); ``stored_only``: train nothing."""
     import pandas as pd
 
     options = {"MTCS": arm.hparams, "MTL": {}}
     parts = [compare_methods(data, (m,), arm.epochs, seeds=tuple(seeds), encoder_options=options[m] or None,
-                             store=store, progress=progress) for m in _methods(arm, with_mtl, methods)]
+                             store=store, progress=progress, stored_only=stored_only)
+             for m in _methods(arm, with_mtl, methods)]
     table = pd.concat(parts, ignore_index=True)
     table.insert(0, "variant", arm.name)
     return table
 
 
-def validation_rows(data, names=None, seeds=None, store=None, progress: bool = False, methods=None):
+def validation_rows(data, names=None, seeds=None, store=None, progress: bool = False, methods=None,
+                    stored_only: bool = False):
     """Each named variant (default: all) on ``validation_data(data)``, MTL beside V0 and V4
     (``methods``: only these of the two); ``val_acc`` is the validation part's accuracy (the runs'
     ``test_acc`` on that data)."""
@@ -88,7 +91,7 @@ def validation_rows(data, names=None, seeds=None, store=None, progress: bool = F
 
     held = validation_data(data)
     arms = [variant(n) for n in names] if names else list(VARIANTS)
-    tables = [_rows(held, arm, seeds or arm.seeds, store, arm.name in ("V0", "V4"), progress, methods)
+    tables = [_rows(held, arm, seeds or arm.seeds, store, arm.name in ("V0", "V4"), progress, methods, stored_only)
               for arm in arms]
     return pd.concat(tables, ignore_index=True).rename(columns={"test_acc": "val_acc"})
 
@@ -111,10 +114,33 @@ def choose_variant(rows) -> tuple[str, "object"]:
     return next(name for name in order if means[name] >= best - TIE), means
 
 
-def final_rows(data, name: str, seeds=(0, 1, 2, 3, 4), store=None, progress: bool = False, methods=None):
+def final_rows(data, name: str, seeds=(0, 1, 2, 3, 4), store=None, progress: bool = False, methods=None,
+               stored_only: bool = False):
     """The chosen variant's MTCS and MTL at its epochs on the full training sets, scored on test
-    (``methods``: only these of the two)."""
-    return _rows(data, variant(name), seeds, store, True, progress, methods)
+    (``methods``: only these of the two; ``stored_only``: train nothing)."""
+    return _rows(data, variant(name), seeds, store, True, progress, methods, stored_only)
+
+
+def final_from_results(path, data, name: str | None = None) -> tuple[str, "object"]:
+    """``(variant, rows)`` of the final in a committed runs file (``results/mtcs/plan_runs.jsonl``),
+    training nothing: the variant ``name`` (default: the one the fixed rule chooses from the file's
+    validation runs) and its MTCS and MTL at each of seeds ``0 .. WIN_SEEDS[1] - 1`` the file holds (a
+    seed may have one of the two, as in ``plan_final.md`` while a sitting is under way)."""
+    import pandas as pd
+
+    from workbench.results_export import load_export
+    _, store = load_export(path)
+    name = name or choose_variant(validation_rows(data, store=store, stored_only=True))[0]
+    parts = []
+    for seed in range(WIN_SEEDS[1]):
+        for method in ("MTCS", "MTL"):
+            try:
+                parts.append(final_rows(data, name, (seed,), store, methods=(method,), stored_only=True))
+            except NotStored:                    # not run yet: that seed and method are left out
+                continue
+    if not parts:
+        raise KeyError(f"{path} holds no final run of {name} or MTL; run results/mtcs/run_plan.py final")
+    return name, pd.concat(parts, ignore_index=True)
 
 
 def decision(rows) -> dict:
@@ -128,3 +154,29 @@ def decision(rows) -> dict:
             "mean": float(diff.mean()) if len(diff) else float("nan"),
             "verdict": {None: f"no verdict: {len(diff)} of {of} seeds", True: "MTCS > MTL",
                         False: "MTCS is not > MTL"}[verdict]}
+
+
+def final_markdown(name: str, table) -> str:
+    """The final read on test: per dataset our means over seeds beside the paper's, per seed the
+    paired MTCS − MTL difference, and the fixed rule's verdict (``decision``)."""
+    out = decision(table)
+    seeds = sorted(table.seed.unique())
+    lines = [f"# MTCS plan: the final ({name} and MTL on the full training sets, test read once)", "",
+             f"Seeds run: {', '.join(map(str, seeds))}. Rule (fixed before any run): MTCS > MTL only if the "
+             f"paired difference of the ten-dataset means is positive in {WIN_SEEDS[0]} of {WIN_SEEDS[1]} seeds.", "",
+             f"**Verdict: {out['verdict']}** ({out['positive']} of {out['seeds']} paired seeds positive; "
+             f"mean difference {100 * out['mean']:+.2f} points).", "",
+             "| seed | MTCS − MTL (points) |", "|---|---|"]
+    lines += [f"| {s} | {100 * d:+.2f} |" for s, d in out["differences"].items()]
+    stats = seeds_mean_std(table)
+    lines += ["", "| method | ten-dataset mean, mean ± std over seeds | seeds |", "|---|---|---|"]
+    lines += [f"| {m} | {r['mean']:.4f}" + (f" ± {r['std']:.4f}" if r["count"] > 1 else "") + f" | {int(r['count'])} |"
+              for m, r in stats.iterrows()]   # one seed has no spread to show
+    summary = summary_with_paper(table)
+    cols = [c for c in ("ours_MTCS", "ours_MTL", "paper_MTCS", "paper_MTL") if c in summary]
+    lines += ["", "| dataset | " + " | ".join(c.replace("_", " ") for c in cols) + " |",
+              "|---|" + "---|" * len(cols)]
+    lines += [f"| {d} | " + " | ".join(f"{r[c]:.3f}" for c in cols) + " |" for d, r in summary.iterrows()]
+    lines += ["", "Paper: Wang et al. 2022, Table 2 (5 epochs); ours: the chosen variant's epochs. "
+              "Rewritten from `plan_final.csv` after each seed.", ""]
+    return "\n".join(lines)
