@@ -70,6 +70,13 @@ def test_decision_needs_four_of_five_positive_seeds():
     assert decision(rows([0.01, -0.02, -0.01, 0.03, 0.01]))["verdict"] == "MTCS is not > MTL"
     out = decision(rows([0.01, 0.02]))
     assert out["verdict"].startswith("no verdict") and out["positive"] == 2
+    # decided before the fifth seed only when the seeds left cannot change it
+    assert decision(rows([0.01, 0.02, 0.03, 0.01]))["verdict"] == \
+        "MTCS > MTL (decided at 4 of 5 seeds: the 1 left cannot change it)"
+    assert decision(rows([-0.01, 0.01, -0.003]))["verdict"] == \
+        "MTCS is not > MTL (decided at 3 of 5 seeds: the 2 left cannot change it)"
+    assert decision(rows([-0.01, 0.01, 0.003]))["verdict"] == "no verdict: 3 of 5 seeds"    # 4 of 5 still possible
+    assert decision(rows([0.01, 0.02, -0.01, 0.03]))["verdict"] == "no verdict: 4 of 5 seeds"
 
 
 def test_unknown_variant_lists_the_plan():

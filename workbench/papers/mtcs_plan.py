@@ -145,15 +145,20 @@ def final_from_results(path, data, name: str | None = None) -> tuple[str, "objec
 
 def decision(rows) -> dict:
     """Paired MTCS − MTL dataset-mean test accuracy per seed, and whether it is positive in
-    ``WIN_SEEDS[0]`` of ``WIN_SEEDS[1]`` seeds (fewer seeds than that: no verdict)."""
+    ``WIN_SEEDS[0]`` of ``WIN_SEEDS[1]`` seeds. Before all of them have run the verdict is given only
+    once the seeds still to run cannot change it (enough positive already, or too few left to reach
+    it); otherwise there is none yet."""
     per = rows.groupby(["method", "seed"]).test_acc.mean().unstack("method").reindex(columns=["MTCS", "MTL"])
     diff = (per["MTCS"] - per["MTL"]).dropna()
     wins, needed, of = int((diff > 0).sum()), WIN_SEEDS[0], WIN_SEEDS[1]
-    verdict = None if len(diff) < of else wins >= needed
+    left = max(of - len(diff), 0)
+    verdict = True if wins >= needed else False if wins + left < needed else None
+    decided_early = left and verdict is not None
+    early = f" (decided at {len(diff)} of {of} seeds: the {left} left cannot change it)" if decided_early else ""
     return {"differences": {int(s): float(d) for s, d in diff.items()}, "positive": wins, "seeds": len(diff),
             "mean": float(diff.mean()) if len(diff) else float("nan"),
             "verdict": {None: f"no verdict: {len(diff)} of {of} seeds", True: "MTCS > MTL",
-                        False: "MTCS is not > MTL"}[verdict]}
+                        False: "MTCS is not > MTL"}[verdict] + early}
 
 
 def final_markdown(name: str, table) -> str:
