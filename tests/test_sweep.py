@@ -36,6 +36,18 @@ def test_sweep_skips_runs_in_the_store(tmp_path):
     assert time.perf_counter() - start < 5 and len(ResultsStore(store)) == 2
 
 
+def test_stored_only_reads_back_and_refuses_what_is_missing(tmp_path):
+    import pytest
+    from workbench.sweep import NotStored
+    configs = plan(["ERM"], [Scenario("synthetic", "0", "9"), Scenario("synthetic", "1", "7")], [0], steps=4)
+    store = tmp_path / "r.sqlite"
+    ids = sweep(configs[:1], store=store, progress=False)
+    with pytest.raises(NotStored, match=r"1 of 2 runs are not in the store \(e.g. ERM 1->7 seed 0\)"):
+        sweep(configs, store=store, progress=False, stored_only=True)
+    assert len(ResultsStore(store)) == 1                                       # nothing trained
+    assert sweep(configs[:1], store=store, progress=False, stored_only=True) == ids
+
+
 def _rows(store) -> int:
     if not store.exists():
         return 0

@@ -42,6 +42,21 @@ from workbench.train import RunConfig, RunFailed, config_id, fit
 EXECUTORS = ("local", "ray")
 
 
+class NotStored(KeyError):
+    """``sweep(stored_only=True)`` met configs the store does not hold."""
+
+
+def _stored(configs: list[RunConfig], ids: list[str], results, stored_only: bool) -> list[bool]:
+    """Which configs ``results`` holds; with ``stored_only``, all of them or ``NotStored``."""
+    done = [results.has(i, c.selection) for i, c in zip(ids, configs)]
+    if stored_only and not all(done):
+        first = configs[done.index(False)]
+        raise NotStored(f"{done.count(False)} of {len(configs)} runs are not in the store (e.g. {first.method} "
+                        f"{first.source}->{first.target} seed {first.seed}); train them (the same call without "
+                        "stored_only), or import their runs file (workbench.results_export.import_runs)")
+    return done
+
+
 class SweepError(RuntimeError):
     """A sweep that could not finish every run; the message says which and what to do."""
 
@@ -99,13 +114,14 @@ def open_store(store) -> ResultsStore | MemoryStore:
 
 def sweep(configs: list[RunConfig], store: Any = "runs/results.sqlite", root=None, executor: str = "local",
           workers: int = 1, address: str | None = None, device: str = "cpu", progress: bool = True,
-          data: Any = None, keep_state: bool = True, pack: bool = False) -> list[str]:
+          data: Any = None, keep_state: bool = True, pack: bool = False, stored_only: bool = False) -> list[str]:
     """Run every config not yet in ``store``; return the run ids of all configs, in order.
 
     ``pack``: in this process, train the seeds of one packable method and setting together
     (``workbench.packed``; the same numbers to float noise, faster where steps are launch-bound).
 
     ``store``: a path, a ``ResultsStore``, a ``MemoryStore`` or ``None`` (in memory).
+    ``stored_only``: train nothing; a config not in ``store`` is a ``NotStored`` error naming the fix.
     ``data``: loaded data for in-process runs: one object for every config, or a function
     ``config -> data`` (``None``: each run loads its data from ``root``).
     """
@@ -129,7 +145,7 @@ def sweep(configs: list[RunConfig], store: Any = "runs/results.sqlite", root=Non
         results.clean()
     data_for: Callable = data if callable(data) else (lambda config: data)
     ids = [config_id(c, root, data_for(c))[0] for c in configs]
-    done = [results.has(i, c.selection) for i, c in zip(ids, configs)]
+    done = _stored(configs, ids, results, stored_only)
     bar = _bar(len(configs), sum(done), progress)
     failed: list[RunFailed] = []
     for wave in _waves(configs):

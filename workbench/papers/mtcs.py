@@ -24,7 +24,7 @@ from workbench.train import load_algorithm
 
 __all__ = ["TABLE2_DATASETS", "TABLE1_DATASETS", "TABLE1", "TABLE2", "FIG2_RELATED_PAIRS", "SOURCE",
            "published_frame", "load_datasets", "validation_data", "missing_report", "table_configs", "compare_methods",
-           "fit_and_score", "summary_with_paper", "task_similarity", "plot_summary", "seeds_mean_std", "NotStored"]
+           "fit_and_score", "summary_with_paper", "task_similarity", "plot_summary", "seeds_mean_std"]
 
 # -- the paper's numbers -------------------------------------------------------------------
 # Source: ``mtcs.txt`` Table 1 (15 largest UCR datasets) and Table 2 (10 selected datasets).
@@ -158,23 +158,12 @@ def table_configs(data: dict[str, tuple[Domain, Domain]], methods=("MTCS", "MTL"
     return plans
 
 
-class NotStored(KeyError):
-    """``stored_only`` asked for runs the store does not hold."""
-
-
 def _sweep_plans(plans, data, store, device, progress, stored_only: bool = False):
-    """Sweep the plans' configs (stored runs are skipped); ``(store, run ids)``. ``stored_only``:
-    train nothing; a run missing from ``store`` is a ``KeyError`` naming the fix."""
+    """Sweep the plans' configs (stored runs are skipped; ``stored_only``: train nothing, a missing
+    run is ``sweep.NotStored``); ``(store, run ids)``."""
     results = open_store(store)
-    if stored_only:
-        from workbench.train import config_id
-        missing = [config for _, config in plans
-                   if not results.has(config_id(config, data=data)[0], config.selection)]
-        if missing:
-            raise NotStored(f"{len(missing)} of {len(plans)} runs are not in the store (e.g. {missing[0].method} "
-                           f"seed {missing[0].seed}); train them (results/mtcs/run_plan.py), or import their "
-                           "runs file (workbench.results_export.import_runs)")
-    ids = sweep([config for _, config in plans], store=results, device=device, progress=progress, data=data)
+    ids = sweep([config for _, config in plans], store=results, device=device, progress=progress, data=data,
+                stored_only=stored_only)
     return results, ids
 
 

@@ -13,8 +13,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from workbench.papers.mtcs import (FIG2_RELATED_PAIRS, NotStored, compare_methods, seeds_mean_std, summary_with_paper,
+from workbench.papers.mtcs import (FIG2_RELATED_PAIRS, compare_methods, seeds_mean_std, summary_with_paper,
                                    validation_data)
+from workbench.sweep import NotStored
 
 __all__ = ["Variant", "VARIANTS", "TIE", "WIN_SEEDS", "variant", "validation_rows", "final_rows",
            "choose_variant", "decision", "final_markdown", "final_from_results"]
