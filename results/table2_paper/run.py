@@ -160,6 +160,14 @@ def export(dataset: str, root, store_path: str, preset: str = "logora", methods=
     return path
 
 
+def summary(root, datasets=("HHAR", "WISDM", "HAR")) -> str:
+    """``summary.md``: every committed sitting of the ``logora`` preset at default learning rates,
+    pooled per dataset (``logora_summary``): where Table II stands, trained nothing."""
+    from workbench.papers.logora_summary import summary_markdown
+    files = {d: sorted(p for p in OUT.glob(f"runs_{d.lower()}*.jsonl") if "lrtuned" not in p.name) for d in datasets}
+    return summary_markdown({d: paths for d, paths in files.items() if paths}, root, methods=METHODS)
+
+
 def outputs(path: Path, root) -> dict[str, str]:
     """File name -> text of the table, its runs, the convergence check and the gap, from ``path`` alone."""
     stem = path.stem.removeprefix("runs_")
@@ -189,8 +197,13 @@ if __name__ == "__main__":
     parser.add_argument("--tune-pairs", nargs="+", default=None, help="--tune-lr's pairs (default: the ten); "
                         "--pairs then says which of them this worker trains")
     parser.add_argument("--render", action="store_true", help="train nothing: export and write the tables")
+    parser.add_argument("--summary", action="store_true", help="train nothing: write summary.md, every committed "
+                        "sitting's runs pooled per dataset")
     args = parser.parse_args()
     torch.set_num_threads(1)
+    if args.summary:
+        (OUT / "summary.md").write_text(text := summary(args.root))
+        raise SystemExit(print(text))
     store_path = args.store or f"runs/table2_paper_{name(args.dataset, args.preset)}.sqlite"
     if args.tune_lr:
         if args.preset != "logora":
