@@ -57,13 +57,15 @@ def transfer_configs(matrix, targets: list[str], source_epochs: int, target_epoc
 
 def transfer_experiment(matrix, targets: list[str], data=None, source_epochs: int = 20, target_epochs: int = 20,
                         seed: int = 0, device="cpu", progress: bool = False, threads: int | None = None,
-                        store=None, root=None):
+                        store=None, root=None, stored_only: bool = False):
     """Target test accuracy after transfer from the most similar / median / least similar source
     and from scratch; one row per (target, source kind), read from ``store`` (a path, a store,
     or ``None``: in memory). ``fine_tune_seconds``: the fine-tuning run's training time.
 
     ``data``: ``{name: (train, test)}`` from ``load_datasets`` (or ``None``: read
     under ``root``). ``threads``: torch CPU threads per run (part of each run's id; 1 is fastest on a shared CPU).
+    ``stored_only``: train nothing; a run (pre-training or fine-tuning) not in ``store`` is
+    ``sweep.NotStored``, naming the fix.
     """
     import pandas as pd
 
@@ -76,7 +78,7 @@ def transfer_experiment(matrix, targets: list[str], data=None, source_epochs: in
         if plan["config"].init_from is not None and plan["config"].init_from not in parents:
             parents.append(plan["config"].init_from)
     ids = sweep(parents + [p["config"] for p in plans], store=results, root=root, device=device,
-                progress=progress, data=data)[len(parents):]
+                progress=progress, data=data, stored_only=stored_only)[len(parents):]
     rows = []
     for plan, run_id in zip(plans, ids):
         run = results.get(run_id, with_state=False)

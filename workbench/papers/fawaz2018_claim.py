@@ -177,26 +177,22 @@ def planned(matrix, targets: list[str], seeds: list[int], source_epochs: int, ta
 
 
 def seed_rows(matrix, targets: list[str], seeds: list[int], source_epochs: int, target_epochs: int, store, root,
-              progress: bool = False):
-    """``transfer_experiment``'s rows of every seed (threads 1), one frame; runs not in ``store`` are trained."""
+              progress: bool = False, stored_only: bool = False):
+    """``transfer_experiment``'s rows of every seed (threads 1), one frame; runs not in ``store`` are
+    trained, or with ``stored_only`` are ``sweep.NotStored`` (nothing trains)."""
     import pandas as pd
 
     from workbench.papers.fawaz2018 import transfer_experiment
     return pd.concat([transfer_experiment(matrix, targets, None, source_epochs, target_epochs, seed, progress=progress,
-                                          threads=1, store=store, root=root) for seed in seeds], ignore_index=True)
+                                          threads=1, store=store, root=root, stored_only=stored_only)
+                      for seed in seeds], ignore_index=True)
 
 
 def stored_rows(matrix, targets: list[str], seeds: list[int], source_epochs: int, target_epochs: int, store, root):
     """``transfer_experiment``'s rows over ``seeds``, read from ``store``; trains nothing (a run
-    missing from the store is an error naming the fix)."""
-    from workbench.train import config_id
-    configs = planned(matrix, targets, seeds, source_epochs, target_epochs, root)
-    missing = [c for c in configs if not store.has(config_id(c, root)[0], c.selection)]
-    if missing:
-        raise KeyError(f"{len(missing)} of {len(configs)} runs are not in the store (e.g. {missing[0].source}->"
-                       f"{missing[0].target} seed {missing[0].seed}); train them (results/fawaz_transfer/run.py), "
-                       "or import results/fawaz_transfer/runs.jsonl (workbench.results_export.import_runs)")
-    return seed_rows(matrix, targets, seeds, source_epochs, target_epochs, store, root)
+    missing from the store, pre-training included, is ``sweep.NotStored`` naming the fix: train
+    it with results/fawaz_transfer/run.py, or import results/fawaz_transfer/runs.jsonl)."""
+    return seed_rows(matrix, targets, seeds, source_epochs, target_epochs, store, root, stored_only=True)
 
 
 def from_results(path, matrix, root):
