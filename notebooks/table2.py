@@ -29,7 +29,8 @@
 # - **From committed results, in seconds**: `papermill notebooks/table2.ipynb out.ipynb --cwd notebooks
 #   -p results ../results/table2_paper/runs_hhar.jsonl` (data from `$WORKBENCH_DATA` or `data_root`)
 #   renders the table of that runs file (its own plan: dataset, pairs, methods, seeds, steps) and
-#   trains nothing.
+#   trains nothing. `-p summary ../results/table2_paper` adds, at the end, every committed sitting
+#   pooled per dataset: where Table II stands across HHAR, WISDM and HAR.
 # - The table and its CSV/Markdown go to `output_dir`.
 
 # %% tags=["parameters"]
@@ -51,6 +52,7 @@ proposed = "LogoRA"
 output_dir = "."
 method_hparams = None          # per-method overrides, e.g. {"LogoRA": {"backbone_options": {"layers": 8}}}
 results = None                 # a runs file (results/table2_paper/runs_<dataset>.jsonl): render it, train nothing
+summary = None                 # a folder of committed sittings (../results/table2_paper): pool them per dataset
 
 # %%
 from workbench.papers import logora, logora_results
@@ -87,3 +89,16 @@ result.runs[["method", "source", "target", "seed", "target_test_acc", "target_te
 
 # %%
 logora.plot_table(result.table);
+
+# %% [markdown]
+# ## Where Table II stands across datasets
+# With `summary` set to a folder of committed sittings (`../results/table2_paper`), every sitting of
+# the `logora` preset there is pooled per dataset (a run held by two files counts once): each
+# method's pair average, mean ± std over the seeds it has complete, beside the paper's, and the
+# proposed method against the best other method with the standard error of the seed noise.
+# Nothing is trained.
+
+# %%
+if summary:
+    from workbench.papers.logora_summary import folder_summary
+    display(Markdown(folder_summary(summary, data_root, proposed=proposed)))

@@ -160,12 +160,10 @@ def export(dataset: str, root, store_path: str, preset: str = "logora", methods=
     return path
 
 
-def summary(root, datasets=("HHAR", "WISDM", "HAR")) -> str:
-    """``summary.md``: every committed sitting of the ``logora`` preset at default learning rates,
-    pooled per dataset (``logora_summary``): where Table II stands, trained nothing."""
-    from workbench.papers.logora_summary import summary_markdown
-    files = {d: sorted(p for p in OUT.glob(f"runs_{d.lower()}*.jsonl") if "lrtuned" not in p.name) for d in datasets}
-    return summary_markdown({d: paths for d, paths in files.items() if paths}, root, methods=METHODS)
+def summary(root) -> str:
+    """``summary.md``: every committed sitting here, pooled per dataset (``logora_summary``); trains nothing."""
+    from workbench.papers.logora_summary import folder_summary
+    return folder_summary(OUT, root, methods=METHODS)
 
 
 def outputs(path: Path, root) -> dict[str, str]:

@@ -1,6 +1,8 @@
 """notebooks/table2.ipynb: default-style run and one real HAR pair; checks the recorded table."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import pandas as pd
 import pytest
 
@@ -61,3 +63,17 @@ def test_table2_renders_a_runs_file_without_training(run_notebook, tmp_path):
     assert table.set_index(["pair", "method"])["ours_mean"].round(12).equals(
         swept.table.long().set_index(["pair", "method"])["ours_mean"].round(12))
     assert not (tmp_path / "never.sqlite").exists()           # the notebook's own store was not opened
+
+
+@pytest.mark.notebook
+@pytest.mark.realdata
+def test_table2_shows_where_the_table_stands_from_the_committed_sittings(run_notebook, data_root, tmp_path):
+    """``-p summary ../results/table2_paper``: every committed sitting pooled, the text of
+    ``results/table2_paper/summary.md`` (which ``run.py --summary`` writes), nothing trained."""
+    require(data_root, "uda/HHAR")
+    folder = Path(__file__).resolve().parents[2] / "results/table2_paper"
+    nb, _ = run_notebook("table2.ipynb", results=str(folder / "runs_har.jsonl"), summary=str(folder),
+                         data_root=str(data_root), store=str(tmp_path / "never.sqlite"))
+    shown = "".join("".join(o.get("data", {}).get("text/markdown", "")) for c in nb["cells"] for o in c.get("outputs", []))
+    assert (folder / "summary.md").read_text() in shown
+    assert not (tmp_path / "never.sqlite").exists()

@@ -20,7 +20,7 @@ import pandas as pd
 from workbench.papers.logora_results import render_table2, seed_noise
 from workbench.tables import BOUNDS
 
-__all__ = ["pooled_runs", "method_averages", "summary_markdown"]
+__all__ = ["pooled_runs", "method_averages", "summary_markdown", "sittings", "folder_summary"]
 
 #: What must agree between the files pooled into one dataset's column.
 _PROTOCOL = ("dataset", "preset", "steps", "pairs", "scenario_list")
@@ -133,3 +133,22 @@ def summary_markdown(files: dict[str, list[str | Path]], root=None, proposed: st
              "- paper: LogoRA (Zhang et al., 2024), Table II's Avg row; ERM and TargetOnly are bounds, not competitors",
              "", "**The claim against the best other method here**:", "", *claims]
     return "\n".join(lines + notes) + "\n"
+
+
+def sittings(folder: str | Path, datasets=("HHAR", "WISDM", "HAR")) -> dict[str, list[Path]]:
+    """``{dataset: its runs files in folder}`` of the ``logora`` preset at default learning rates
+    (``runs_<dataset>*.jsonl``, not ``*_lrtuned*`` nor another preset's ``runs_<preset>_<dataset>*``),
+    in name order; a dataset with none is left out."""
+    found = {d: sorted(p for p in Path(folder).glob(f"runs_{d.lower()}*.jsonl") if "lrtuned" not in p.name)
+             for d in datasets}
+    if not any(found.values()):
+        raise FileNotFoundError(f"no runs_<dataset>*.jsonl of {', '.join(datasets)} in {folder}: give the folder "
+                                "Table II's sittings were exported to (results/table2_paper)")
+    return {d: paths for d, paths in found.items() if paths}
+
+
+def folder_summary(folder: str | Path, root=None, datasets=("HHAR", "WISDM", "HAR"), methods=None,
+                   proposed: str = "LogoRA") -> str:
+    """``summary_markdown`` of every sitting committed in ``folder`` (``sittings``)."""
+    return summary_markdown(sittings(folder, datasets), root, proposed, methods)
+
