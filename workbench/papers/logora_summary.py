@@ -104,17 +104,26 @@ def _claim(name: str, runs: pd.DataFrame, averages: pd.DataFrame, paper: dict[st
             f"{[int(s) for s in seeds]}, {read}{said}.")
 
 
+def _compute(name: str, runs: pd.DataFrame) -> str:
+    medians = runs.groupby("method", sort=False)["seconds"].median()
+    each = ", ".join(f"{m} {v:.0f}" for m, v in medians.items())
+    total = runs["seconds"].sum()
+    spaced = f"{total:,.0f}".replace(",", " ")
+    return f"- **{name}**: {len(runs)} runs, {spaced} s ({total / 3600:.1f} core-hours); median s per run: {each}."
+
+
 def summary_markdown(files: dict[str, list[str | Path]], root=None, proposed: str = "LogoRA",
                      methods: list[str] | None = None) -> str:
     """The markdown of every dataset's pooled sittings (``{dataset: its runs files}``, in column
     order); rows in the order of ``methods`` (then any other method, as the files hold it)."""
-    columns, claims, order, steps = {}, [], list(methods or []), set()
+    columns, claims, costs, order, steps = {}, [], [], list(methods or []), set()
     for name, paths in files.items():
         runs, paper, plan = pooled_runs(paths, root)
         averages = method_averages(runs, len(plan["pairs"]))
         order += [m for m in runs["method"].drop_duplicates() if m not in order]
         columns[name] = (averages, paper)
         claims.append(_claim(name, runs, averages, paper, proposed))
+        costs.append(_compute(name, runs))
         steps.add((plan["preset"], plan["steps"]))
     header = ["method", *[f"{n}{' paper' * k}" for n in columns for k in (0, 1)]]
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
@@ -131,7 +140,8 @@ def summary_markdown(files: dict[str, list[str | Path]], root=None, proposed: st
              f"whose pairs are all in); {protocol}; the checkpoint chosen on source validation; in bold the best competitor "
              "over the seeds all competitors have",
              "- paper: LogoRA (Zhang et al., 2024), Table II's Avg row; ERM and TargetOnly are bounds, not competitors",
-             "", "**The claim against the best other method here**:", "", *claims]
+             "", "**The claim against the best other method here**:", "", *claims,
+             "", "**Compute** (summed training time of the pooled runs, one torch thread each):", "", *costs]
     return "\n".join(lines + notes) + "\n"
 
 
