@@ -94,3 +94,10 @@ def test_the_committed_summary_rerenders_byte_for_byte(data_root):
     require(data_root, "uda/HHAR")
     text = load_script("results/table2_paper/run.py").summary(data_root)
     assert text == (ROOT / "results/table2_paper/summary.md").read_text()
+
+
+def test_the_claim_waits_for_a_seed_the_two_share(sittings):
+    folder, first, _, store = sittings
+    later = _sitting(folder, "runs_d.jsonl", ["LogoRA"], [1], store)
+    text = summary_markdown({"synthetic": [first, later]})
+    assert "LogoRA and DANN share no seed with all pairs in yet" in text

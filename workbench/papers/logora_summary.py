@@ -86,6 +86,8 @@ def _claim(name: str, runs: pd.DataFrame, averages: pd.DataFrame, paper: dict[st
     if proposed not in averages.index or rival is None:
         return f"- **{name}**: no {proposed} and competitor both here yet."
     seeds = [s for s in averages.columns if averages[s][[proposed, rival]].notna().all()]
+    if not seeds:
+        return f"- **{name}**: {proposed} and {rival} share no seed with all pairs in yet."
     both = runs[runs["seed"].isin(seeds)]
     noise = seed_noise(both, proposed, rival) if len(seeds) > 1 else None
     gap = 100 * (averages.loc[proposed, seeds] - averages.loc[rival, seeds]).mean()
