@@ -23,7 +23,7 @@
 # - **Default run** (offline, synthetic benchmark, 2 pairs, every registered method, 60 steps,
 #   1 seed): a few minutes on 2 CPU cores. It says so at the top of its output.
 # - **Real table**: `papermill notebooks/table2.ipynb out.ipynb -f notebooks/params/table2_paper.yaml -p dataset HAR`
-#   (10 pairs × every method × 3 seeds × 2000 steps): hours on a CPU, best on a GPU (`-p device cuda`)
+#   (10 pairs × every method × 3 seeds × 1000 steps, CLUDA's published length): hours on a CPU, best on a GPU (`-p device cuda`)
 #   or a Ray cluster (`-p executor ray -p address auto`).
 # - Runs are stored by config hash in `store`: a killed run of this notebook resumes where it stopped.
 # - **From committed results, in seconds**: `papermill notebooks/table2.ipynb out.ipynb --cwd notebooks

@@ -160,3 +160,13 @@ def test_a_fresh_store_trains_only_what_the_committed_runs_lack(data_root, tmp_p
     trained.clear()
     ablations.train(ablations.table_plan("3", "HHAR", [0], 300), data_root, store, pairs=["8-3"])
     assert trained and not any(trained)
+
+
+def test_the_paper_scale_parameters_are_the_papers():
+    """``params/table2_paper.yaml``: CLUDA's published length and LogoRA's 8 layers, the settings the
+    issue names (not the library's short default nor its 2-layer LogoRA)."""
+    import yaml
+    from workbench.papers.logora import PAPER_METHOD_HPARAMS
+    params = yaml.safe_load((ROOT / "notebooks/params/table2_paper.yaml").read_text())
+    assert params["steps"] == logora_results.CLUDA_STEPS
+    assert params["method_hparams"] == PAPER_METHOD_HPARAMS and params["seeds"] == [0, 1, 2]
