@@ -111,7 +111,9 @@ def _compute(name: str, runs: pd.DataFrame) -> str:
     each = ", ".join(f"{m} {v:.0f}" for m, v in medians.items())
     total = runs["seconds"].sum()
     spaced = f"{total:,.0f}".replace(",", " ")
-    return f"- **{name}**: {len(runs)} runs, {spaced} s ({total / 3600:.1f} core-hours); median s per run: {each}."
+    files = ", ".join(f"`{f}`" for f in runs["file"].drop_duplicates())
+    return (f"- **{name}**: {len(runs)} runs, {spaced} s ({total / 3600:.1f} core-hours); median s per run: {each}. "
+            f"From {files}.")
 
 
 def summary_markdown(files: dict[str, list[str | Path]], root=None, proposed: str = "LogoRA",
