@@ -102,8 +102,8 @@ def _claim(name: str, runs: pd.DataFrame, averages: pd.DataFrame, paper: dict[st
     if proposed in paper and rivals:
         best = max(rivals, key=paper.get)
         said = f"; the paper has {100 * (paper[proposed] - paper[best]):+.1f} over {best}"
-    return (f"- **{name}**: {proposed} − {rival} (the best other method here, ranked over the seeds all competitors have) is {gap:+.1f} points over seeds "
-            f"{[int(s) for s in seeds]}, {read}{said}.")
+    return (f"- **{name}**: {proposed} − {rival} (the best other method here, ranked over the seeds all "
+            f"competitors have) is {gap:+.1f} points over seeds {[int(s) for s in seeds]}, {read}{said}.")
 
 
 def _compute(name: str, runs: pd.DataFrame) -> str:
